@@ -1,0 +1,15 @@
+"""simulate: Monte Carlo uncertainty for the electricity use and CO2 of AI services at fleet scale.
+
+    >>> import simulate
+    >>> model = simulate.load("priors/chatgpt-2023-01.toml")
+    >>> ds = model.run(samples=1_000_000, seed=1)
+    >>> ds["energy_kwh_monthly"].sel(quantile=0.5)
+"""
+__version__ = "0.1.0"
+
+from .errors import ModelError  # noqa: E402
+from .modelfile import load  # noqa: E402
+from .model import Model  # noqa: E402
+from .results import save_netcdf  # noqa: E402
+
+__all__ = ["load", "Model", "ModelError", "save_netcdf", "__version__"]

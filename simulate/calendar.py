@@ -1,0 +1,81 @@
+"""The period a model covers, and the daily traffic profile that spreads monthly quantities over days."""
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from ``start`` to ``end`` inclusive, at daily resolution."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def dates(self) -> np.ndarray:
+        """Every day of the period as ``datetime64[D]``."""
+        return np.arange(np.datetime64(self.start, "D"), np.datetime64(self.end, "D") + 1)
+
+    @property
+    def months(self) -> list[str]:
+        """The calendar months the period touches, as ``YYYY-MM`` strings, in order."""
+        months = []
+        year, month = self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
+    @property
+    def month_of_day(self) -> np.ndarray:
+        """For each day, the index of its month in :attr:`months` (int64)."""
+        dates = self.dates.astype("datetime64[M]")
+        first = np.datetime64(self.start, "M")
+        return (dates - first).astype(np.int64)
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How a monthly quantity spreads over the days of its month.
+
+    A day's weight is ``weekday_weights[weekday] * (1 + trend_per_day) ** days_since_period_start``;
+    ``day_share`` is that weight over the sum of the weights of every day of its calendar month,
+    so the shares of a full month sum to one and a partial month gets its part of the total.
+    """
+
+    weekday_weights: tuple[float, ...] = (1.0,) * 7  # Monday first
+    trend_per_day: float = 0.0
+    source: str = "flat: every day of a month carries the same share"
+
+    def day_share(self, period: Period) -> np.ndarray:
+        """The fraction of its month's total that falls on each day of the period (float64)."""
+        shares = np.empty(period.n_days)
+        month_starts = {}
+        for i, day in enumerate(period.dates.astype(object)):
+            key = (day.year, day.month)
+            if key not in month_starts:
+                month_starts[key] = self._month_weights(period, day.year, day.month)
+            weights, first_day = month_starts[key]
+            shares[i] = weights[day.day - 1] / weights.sum()
+        return shares
+
+    def _month_weights(self, period: Period, year: int, month: int):
+        n = _stdlib_calendar.monthrange(year, month)[1]
+        days = [dt.date(year, month, d) for d in range(1, n + 1)]
+        offsets = np.array([(d - period.start).days for d in days], dtype=float)
+        weekday = np.array([self.weekday_weights[d.weekday()] for d in days])
+        return weekday * (1.0 + self.trend_per_day) ** offsets, days[0]
+
+
+def days_in_month(period: Period) -> np.ndarray:
+    """For each day of the period, the number of days in its calendar month (float64)."""
+    return np.array([_stdlib_calendar.monthrange(d.year, d.month)[1]
+                     for d in period.dates.astype(object)], dtype=float)

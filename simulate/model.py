@@ -1,0 +1,182 @@
+"""The validated model: parameters, derived quantities, outputs, period, profile, regions, scenarios.
+
+A :class:`Model` is plain data. :meth:`Model.run` compiles it once into a kernel program (cached on
+the instance) and samples it; :meth:`Model.with_scenario` and :meth:`Model.with_fixed` return
+copies with some parameters fixed, keeping every random stream where it was so that runs with and
+without the fixed values use common random numbers.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .calendar import Period, Profile
+from .distributions import Distribution
+from .errors import ModelError
+
+# Per-day quantities every model can use in expressions.
+BUILTIN_NAMES = {
+    "day_share": "fraction of its month's total that falls on the day (daily profile; sums to 1 over a month)",
+    "days_in_month": "number of days in the day's calendar month",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    unit: str
+    source: str
+    rationale: str
+    long_name: str
+    dist: Distribution | None          # the distribution for every month not in by_month
+    by_month: dict = field(default_factory=dict)  # "YYYY-MM" -> Distribution
+
+    def for_month(self, month: str) -> Distribution:
+        return self.by_month.get(month, self.dist)
+
+    @property
+    def varies_by_month(self) -> bool:
+        return bool(self.by_month)
+
+    def describe(self) -> str:
+        if not self.by_month:
+            return self.dist.describe()
+        parts = [f"{m}: {d.describe()}" for m, d in self.by_month.items()]
+        if self.dist is not None:
+            parts.append(f"other months: {self.dist.describe()}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Region:
+    name: str
+    share: float        # the fixed share, or the Dirichlet mean share
+    intensity: Parameter
+
+
+@dataclass(frozen=True)
+class Regions:
+    regions: tuple
+    mode: str           # "fixed" or "dirichlet"
+    concentration: float
+    source: str
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.regions]
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    node: tuple
+    text: str
+    unit: str | None
+    long_name: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    aggregate: str      # "sum" or "mean" over the days of a month
+    unit: str
+    long_name: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    values: dict        # parameter -> number, or {"YYYY-MM": number}
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    name: str
+    title: str
+    description: str
+    path: str | None
+    sha256: str
+    period: Period
+    profile: Profile
+    parameters: dict
+    regions: Regions | None
+    derived: dict
+    outputs: dict
+    scenarios: dict
+    fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
+    scenario: str | None = None
+
+    # -- the Python API --------------------------------------------------------------------------
+    def run(self, samples: int = 100_000, seed: int = 0, *, keep: int = 0, progress: bool | None = None):
+        """Sample the model and return the results as an ``xarray.Dataset``.
+
+        ``samples`` draws are made in fixed-size blocks, block ``k`` from
+        ``SeedSequence(seed, spawn_key=(k,))``, so the numbers depend only on (model, samples, seed).
+        ``keep`` > 0 also returns the first ``keep`` per-sample draws (inputs and monthly outputs),
+        which sensitivity analysis uses.
+        """
+        from .runner import run_model
+
+        return run_model(self, samples=samples, seed=seed, keep=keep, progress=progress)
+
+    def with_scenario(self, name: str) -> "Model":
+        """This model with the scenario's parameters fixed at its values."""
+        if name not in self.scenarios:
+            raise ModelError("no such scenario", path=self.path, field="scenario", value=name,
+                             fix=f"use one of {sorted(self.scenarios) or 'the scenarios declared under [scenarios]'}")
+        fixed = self.with_fixed(self.scenarios[name].values)
+        return dataclasses.replace(fixed, scenario=name)
+
+    def with_fixed(self, values: dict) -> "Model":
+        """This model with the named parameters fixed; a value may be a number or {"YYYY-MM": number}."""
+        parameters = dict(self.parameters)
+        regions = self.regions
+        for name, value in values.items():
+            if name in parameters:
+                parameters[name] = _fix(parameters[name], value, self)
+            elif regions is not None and name in {r.intensity.name for r in regions.regions}:
+                regions = dataclasses.replace(regions, regions=tuple(
+                    dataclasses.replace(r, intensity=_fix(r.intensity, value, self))
+                    if r.intensity.name == name else r for r in regions.regions))
+            else:
+                raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
+                                 value=name, fix=f"use one of {sorted(self.parameters)}")
+        return dataclasses.replace(self, parameters=parameters, regions=regions,
+                                   fixed={**self.fixed, **values})
+
+    # -- what the model declares -----------------------------------------------------------------
+    def all_parameters(self) -> list[Parameter]:
+        """Every sampled quantity: the [parameters] and each region's grid intensity."""
+        params = list(self.parameters.values())
+        if self.regions is not None:
+            params += [r.intensity for r in self.regions.regions]
+        return params
+
+    def unit_of(self, name: str) -> str | None:
+        if name in self.outputs:
+            return self.outputs[name].unit
+        for p in self.all_parameters():
+            if p.name == name:
+                return p.unit
+        if name in self.derived:
+            return self.derived[name].unit
+        return None
+
+
+def _fix(parameter: Parameter, value, model: Model) -> Parameter:
+    from .distributions import Distribution
+
+    def fixed(number):
+        return Distribution("fixed", {"value": float(number)})
+
+    if isinstance(value, dict):
+        by_month = dict(parameter.by_month) or {m: parameter.dist for m in model.period.months}
+        for month, number in value.items():
+            by_month[month] = fixed(number)
+        return dataclasses.replace(parameter, by_month=by_month)
+    if parameter.by_month:
+        return dataclasses.replace(parameter, by_month={m: fixed(value) for m in parameter.by_month},
+                                   dist=fixed(value) if parameter.dist is not None else None)
+    return dataclasses.replace(parameter, dist=fixed(value))

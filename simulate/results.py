@@ -1,0 +1,192 @@
+"""Turn merged reductions into the results ``xarray.Dataset``, and save it atomically to netCDF.
+
+The Dataset contract (DESIGN.md): for each output NAME, ``NAME_daily(quantile, date)`` and
+``NAME_monthly(quantile, month)``, with ``NAME_daily_mean``, ``NAME_daily_std``,
+``NAME_monthly_mean``, ``NAME_monthly_std`` and the count of non-finite samples beside them;
+``units`` and ``long_name`` on every variable; seed, samples, versions and the model's hash on
+the Dataset.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)
+
+
+class Reductions:
+    """Histogram counts and sums merged over blocks, in block order."""
+
+    def __init__(self, hist, stats, extremes):
+        self.hist, self.stats, self.extremes = hist, stats, extremes
+
+    @classmethod
+    def start(cls, shape, hist_total):
+        extremes = np.empty(shape + (2,))
+        extremes[..., 0], extremes[..., 1] = np.inf, -np.inf
+        return cls(np.zeros(max(hist_total, 1), dtype=np.int64), np.zeros(shape + (3,)), extremes)
+
+    def add(self, hist, block_stats, block_extremes):
+        """Merge one kernel call's result; its blocks are added in their order."""
+        self.hist += hist
+        for stats in block_stats:  # fixed-order float sums: same bits for any scheduling
+            self.stats += stats
+        self.extremes[..., 0] = np.minimum(self.extremes[..., 0], block_extremes[..., 0].min(axis=0))
+        self.extremes[..., 1] = np.maximum(self.extremes[..., 1], block_extremes[..., 1].max(axis=0))
+
+
+def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES):
+    """Quantiles (numpy's default, linear between order statistics) from one key histogram.
+
+    ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``. Inside a bin the order
+    statistics are taken as evenly spread, so the error is below one bin width (0.39%).
+    Returns ``(values, outside)`` where ``outside`` is True when a quantile fell outside the window.
+    """
+    from .runner import key_bounds
+
+    counts = np.asarray(counts)
+    total = counts.sum()
+    if total == 0:
+        return np.full(len(quantiles), np.nan), False
+    cum = np.cumsum(counts)
+    outside = False
+
+    def at_rank(j):
+        nonlocal outside
+        b = int(np.searchsorted(cum, j, side="right"))
+        if b == 0 or b == len(counts) - 1:
+            outside = True
+            return vmin if b == 0 else vmax
+        before = cum[b] - counts[b]
+        lo, hi = key_bounds(lo_key + b - 1)
+        value = float(lo) + (j - before + 0.5) / counts[b] * (float(hi) - float(lo))
+        return min(max(value, vmin), vmax)
+
+    values = []
+    for q in quantiles:
+        rank = q * (total - 1)
+        j = int(np.floor(rank))
+        low = at_rank(j)
+        high = at_rank(min(j + 1, total - 1))
+        values.append(low + (rank - j) * (high - low))
+    return np.array(values), outside
+
+
+def build_dataset(model, program, windows, merged: Reductions, *, samples, seed, elapsed_s, kept=None):
+    """Assemble the results Dataset from merged reductions."""
+    out_names = list(model.outputs)
+    n_days, n_months = program.n_days, program.n_months
+    n_times = n_days + n_months
+    q = np.empty((len(out_names), n_times, len(QUANTILES)))
+    outside_any = []
+    for o in range(len(out_names)):
+        for t in range(n_times):
+            start = windows.offset[o, t]
+            counts = merged.hist[start:start + windows.length[o, t] + 2]
+            q[o, t], outside = histogram_quantiles(counts, windows.lo_key[o, t], *merged.extremes[o, t])
+            if outside:
+                outside_any.append(out_names[o])
+    count, s1, s2 = merged.stats[..., 0], merged.stats[..., 1], merged.stats[..., 2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = windows.shift + s1 / count
+        var = (s2 - s1 * s1 / count) / (count - 1)
+    std = np.sqrt(np.maximum(var, 0.0))
+    nonfinite = samples - count.astype(np.int64)
+
+    dates = program_dates(model)
+    months = np.array([np.datetime64(m + "-01", "ns") for m in model.period.months])
+    coords = {"quantile": ("quantile", np.array(QUANTILES), {"long_name": "quantile", "units": "1"}),
+              "date": ("date", dates, {"long_name": "day"}),
+              "month": ("month", months, {"long_name": "calendar month (first day)"})}
+    data = {}
+    for o, name in enumerate(out_names):
+        out = model.outputs[name]
+        for scale, dim, times in (("daily", "date", slice(0, n_days)), ("monthly", "month", slice(n_days, n_times))):
+            how = "per day" if scale == "daily" else ("monthly total" if out.aggregate == "sum" else "monthly mean")
+            attrs = {"units": out.unit, "long_name": f"{out.long_name}, {how}", "aggregate": out.aggregate}
+            data[f"{name}_{scale}"] = (("quantile", dim), q[o, times].T, attrs)
+            data[f"{name}_{scale}_mean"] = ((dim,), mean[o, times], {**attrs, "long_name": f"mean of {attrs['long_name']}"})
+            data[f"{name}_{scale}_std"] = ((dim,), std[o, times], {**attrs, "long_name": f"standard deviation of {attrs['long_name']}"})
+            data[f"{name}_{scale}_nonfinite"] = ((dim,), nonfinite[o, times], {
+                "units": "samples", "long_name": f"samples of {name} ({scale}) that were NaN or infinite"})
+    if kept is not None:
+        draws, monthly = kept
+        coords["sample"] = ("sample", np.arange(len(draws)), {"long_name": "sample index"})
+        coords["input"] = ("input", np.array(program.draw_names), {"long_name": "sampled input"})
+        data["inputs"] = (("sample", "input"), draws, {"units": "see input_units", "long_name": "per-sample input draws",
+                                                       "input_units": json.dumps(_input_units(model, program))})
+        for o, name in enumerate(out_names):
+            out = model.outputs[name]
+            data[f"{name}_monthly_samples"] = (("sample", "month"), monthly[:, o, :], {
+                "units": out.unit, "long_name": f"{out.long_name}, per-sample monthly {out.aggregate}"})
+    ds = xr.Dataset(data, coords=coords, attrs=provenance(model, samples=samples, seed=seed, elapsed_s=elapsed_s))
+    bad = {name: int(ds[f"{name}_monthly_nonfinite"].max()) for name in out_names
+           if int(ds[f"{name}_monthly_nonfinite"].max()) > 0}
+    if bad:
+        ds.attrs["nonfinite_samples"] = json.dumps(bad)
+        warnings.warn(f"{model.path or model.name}: some samples gave NaN or infinite outputs and are left out "
+                      f"of the quantiles (counts per output, worst month): {bad}", RuntimeWarning, stacklevel=3)
+    if outside_any:
+        ds.attrs["quantiles_outside_window"] = ", ".join(sorted(set(outside_any)))
+        warnings.warn(f"{model.path or model.name}: some quantiles of {sorted(set(outside_any))} fell outside "
+                      "the histogram window and are clamped to the sample min/max", RuntimeWarning, stacklevel=3)
+    return ds
+
+
+def program_dates(model) -> np.ndarray:
+    return model.period.dates.astype("datetime64[ns]")
+
+
+def _input_units(model, program) -> dict:
+    units = {}
+    for name in program.draw_names:
+        base = name.split("[")[0]
+        units[name] = model.unit_of(base) or ("1" if base.startswith("share_") else "")
+    return units
+
+
+def versions() -> dict:
+    import numba
+    import scipy
+
+    from . import __version__
+    return {"simulate": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "scipy": scipy.__version__, "xarray": xr.__version__}
+
+
+def provenance(model, *, samples, seed, elapsed_s) -> dict:
+    from .runner import BLOCK_SIZE
+
+    return {
+        "title": model.title, "model_name": model.name, "model_path": model.path or "",
+        "model_sha256": model.sha256, "scenario": model.scenario or "",
+        "fixed_parameters": json.dumps(model.fixed, sort_keys=True),
+        "seed": int(seed), "samples": int(samples), "block_size": BLOCK_SIZE,
+        "versions": json.dumps(versions(), sort_keys=True),
+        "quantile_method": "histogram of IEEE-754 keys, 256 bins per octave, linear between order statistics",
+        "elapsed_s": round(float(elapsed_s), 3),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def save_netcdf(ds: xr.Dataset, path) -> Path:
+    """Write ``ds`` to ``path`` via a temporary file in the same folder, then rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -79,3 +79,12 @@ def days_in_month(period: Period) -> np.ndarray:
     """For each day of the period, the number of days in its calendar month (float64)."""
     return np.array([_stdlib_calendar.monthrange(d.year, d.month)[1]
                      for d in period.dates.astype(object)], dtype=float)
+
+
+def decimal_year(period: Period) -> np.ndarray:
+    """For each day, its year plus the fraction of the year elapsed at the day's start (float64)."""
+    out = []
+    for d in period.dates.astype(object):
+        n_days = 366 if _stdlib_calendar.isleap(d.year) else 365
+        out.append(d.year + (d.timetuple().tm_yday - 1) / n_days)
+    return np.array(out, dtype=float)

@@ -18,6 +18,8 @@ from .errors import ModelError
 BUILTIN_NAMES = {
     "day_share": "fraction of its month's total that falls on the day (daily profile; sums to 1 over a month)",
     "days_in_month": "number of days in the day's calendar month",
+    "days_since_start": "days since the first day of the period (0 on the first day)",
+    "decimal_year": "the day's date as a decimal year, e.g. 2024.5 in early July 2024",
 }
 
 

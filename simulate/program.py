@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .calendar import days_in_month
+from .calendar import days_in_month, decimal_year
 from .distributions import DIRICHLET
 from .expressions import evaluate, names_in, parse_expression
-from .model import Derived
+from .model import BUILTIN_NAMES, Derived
 
 OPCODES = {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "neg": 5, "min": 6, "max": 7,
            "exp": 8, "log": 9, "sqrt": 10}
@@ -140,7 +140,7 @@ class _Compiler:
                 draw_regs += share_regs
             else:  # fixed shares are constants
                 self.const_list += [(r.share, reg) for reg, r in zip(share_regs, regions.regions)]
-        self.builtin_names = ["day_share", "days_in_month"]
+        self.builtin_names = list(BUILTIN_NAMES)
         builtin_regs = [self.new_reg() for _ in self.builtin_names]
         for name, reg in zip(self.builtin_names, builtin_regs):
             self.reg_by_month[name] = [reg] * n_months
@@ -180,7 +180,7 @@ class _Compiler:
             month_prog=_pad(programs[MONTH])[0], month_len=_pad(programs[MONTH])[1],
             day_prog=_pad(programs[DAY])[0], day_len=_pad(programs[DAY])[1],
             builtin_reg=np.array(builtin_regs, dtype=np.int64),
-            builtin_val=np.vstack([model.profile.day_share(period), days_in_month(period)]),
+            builtin_val=builtin_values(model),
             month_of_day=month_of_day,
             days_per_month=np.bincount(month_of_day, minlength=n_months).astype(np.float64),
             out_reg=out_reg,
@@ -265,6 +265,15 @@ class _Compiler:
         right = args[1] if len(args) > 1 else args[0]
         out.append((OPCODES[kind], target, left, right))
         return target
+
+
+def builtin_values(model) -> np.ndarray:
+    """The per-day value of each built-in name, in BUILTIN_NAMES order: (n_builtins, n_days)."""
+    period = model.period
+    values = {"day_share": model.profile.day_share(period), "days_in_month": days_in_month(period),
+              "days_since_start": np.arange(period.n_days, dtype=np.float64),
+              "decimal_year": decimal_year(period)}
+    return np.vstack([values[name] for name in BUILTIN_NAMES])
 
 
 def _pad(programs):

@@ -150,6 +150,29 @@ def _draw_dirichlet(par, table, s, regs, first_reg, n):
             regs[first_reg + k, i] /= total
 
 
+@njit(**JIT)
+def _iman_conover(regs, n, corr_regs, chol, s):
+    """Reorder each correlated parameter's ``n`` draws so their ranks follow correlated normal
+    scores drawn from stream ``s`` (Iman & Conover 1982). Marginals are untouched: a permutation."""
+    k = corr_regs.shape[0]
+    scores = np.empty((k, n))
+    for j in range(k):
+        for i in range(n):
+            scores[j, i] = _ndtri(_uniform(s))
+    z = np.empty(n)
+    for j in range(k):
+        z[:] = 0.0
+        for m in range(j + 1):
+            c = chol[j, m]
+            for i in range(n):
+                z[i] += c * scores[m, i]
+        order = np.argsort(z, kind="mergesort")
+        values = np.sort(regs[corr_regs[j], :n])
+        row = regs[corr_regs[j]]
+        for r in range(n):
+            row[order[r]] = values[r]
+
+
 # -- the interpreter ---------------------------------------------------------------------------
 @njit(**JIT)
 def _execute(prog, length, regs, n):
@@ -275,7 +298,7 @@ def _evaluate_tile(regs, acc, n, p_const_reg, p_const_val, sample_prog, sample_l
 
 @njit(parallel=True, **JIT)
 def reduce_blocks(block_sizes, states, n_chunks,
-                  slot_code, slot_par, slot_reg, slot_stream, table, n_regs,
+                  slot_code, slot_par, slot_reg, slot_stream, table, corr_regs, corr_chol, corr_stream, n_regs,
                   const_reg, const_val, sample_prog, sample_len, month_prog, month_len, day_prog, day_len,
                   builtin_reg, builtin_val, month_of_day, days_per_month, out_reg, out_is_mean,
                   hist_offset, hist_lo, hist_len, shift, hist_total,
@@ -311,6 +334,8 @@ def reduce_blocks(block_sizes, states, n_chunks,
                         _draw_dirichlet(slot_par[s], table, streams[slot_stream[s]], regs, slot_reg[s], n)
                     else:
                         _draw_slot(slot_code[s], slot_par[s], table, streams[slot_stream[s]], regs[slot_reg[s]], n)
+                if corr_regs.shape[0] > 0:
+                    _iman_conover(regs, n, corr_regs, corr_chol, streams[corr_stream])
                 first = block_first_sample[blk] + done
                 store_first = -1
                 if first + n <= n_keep:

@@ -107,6 +107,9 @@ class Model:
     derived: dict
     outputs: dict
     scenarios: dict
+    correlations: tuple = ()                    # correlation.Correlation entries
+    observations: tuple = ()                    # calibration.Observation entries
+    reconcile: object = None                    # calibration.Reconcile or None
     fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
     scenario: str | None = None
 
@@ -122,6 +125,16 @@ class Model:
         from .runner import run_model
 
         return run_model(self, samples=samples, seed=seed, keep=keep, progress=progress)
+
+    def calibrate(self, samples: int = 200_000, seed: int = 0, *, observations=None, reconcile=None):
+        """Prior and posterior distributions on the same draws (a ``stage`` dimension).
+
+        Uses the file's ``[[observations]]`` and ``[reconcile]`` unless others are given; see
+        :func:`simulate.calibration.calibrate`.
+        """
+        from .calibration import calibrate
+
+        return calibrate(self, samples=samples, seed=seed, observations=observations, reconcile=reconcile)
 
     def with_scenario(self, name: str) -> "Model":
         """This model with the scenario's parameters fixed at its values."""

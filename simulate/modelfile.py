@@ -6,6 +6,7 @@ See the README's "Model file format" for the layout this reader accepts.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -22,7 +23,8 @@ from .units import bounds_for_name, unit_for_name
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_DAYS = 366 * 30
-TOP_LEVEL = {"model", "period", "profile", "parameters", "regions", "derived", "outputs", "scenarios"}
+TOP_LEVEL = {"model", "period", "profile", "parameters", "regions", "derived", "outputs", "scenarios",
+             "correlations", "observations", "reconcile"}
 
 
 def load(path) -> Model:
@@ -100,11 +102,26 @@ class _Reader:
         self.check_references(derived, known)
         outputs = self.outputs(self.table(doc, "outputs"), known, parameters, derived)
         scenarios = self.scenarios(self.table(doc, "scenarios", required=False), parameters, regions, period)
-        return Model(name=name, title=self.text(meta, "title", "model", required=False, default=name),
+        correlations = self.correlations(doc.get("correlations", []), parameters, regions)
+        model = Model(name=name, title=self.text(meta, "title", "model", required=False, default=name),
                      description=self.text(meta, "description", "model", required=False),
                      path=str(self.path) if self.path else None, sha256=sha256 or "",
                      period=period, profile=profile, parameters=parameters, regions=regions,
-                     derived=derived, outputs=outputs, scenarios=scenarios)
+                     derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations)
+        return self.calibration(doc, model)
+
+    def calibration(self, doc, model):
+        """``[[observations]]`` and ``[reconcile]``: checked against the finished model."""
+        from .calibration import parse_observation, parse_reconcile
+
+        entries = doc.get("observations", [])
+        if not isinstance(entries, list):
+            self.fail("must be a list of tables", "observations", entries, "write [[observations]]")
+        observations = tuple(parse_observation(e, model=model, path=self.path, field=f"observations[{i}]")
+                             for i, e in enumerate(entries))
+        reconcile = (parse_reconcile(self.table(doc, "reconcile"), model=model, path=self.path)
+                     if "reconcile" in doc else None)
+        return dataclasses.replace(model, observations=observations, reconcile=reconcile)
 
     def period(self, table):
         dates = {}
@@ -358,6 +375,54 @@ class _Reader:
             outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name)
         return outputs
 
+    def correlations(self, entries, parameters, regions):
+        """``[[correlations]]`` entries: between = [A, B], rank = Spearman correlation, source."""
+        from .correlation import Correlation, cholesky_of
+
+        if not isinstance(entries, list):
+            self.fail("must be a list of tables", "correlations", entries,
+                      'write [[correlations]] with between = ["a", "b"], rank = 0.5, source = "..."')
+        sampled = dict(parameters)
+        if regions is not None:
+            sampled.update({r.intensity.name: r.intensity for r in regions.regions})
+        result, seen = [], set()
+        for i, entry in enumerate(entries):
+            field = f"correlations[{i}]"
+            if not isinstance(entry, dict):
+                self.fail("must be a table", field, entry, 'write between = ["a", "b"], rank = 0.5')
+            for key in entry:
+                if key not in ("between", "rank", "source", "rationale"):
+                    self.fail("unknown key", f"{field}.{key}", fix="use between, rank, source, rationale")
+            between = entry.get("between")
+            if (not isinstance(between, list) or len(between) != 2
+                    or not all(isinstance(n, str) for n in between) or between[0] == between[1]):
+                self.fail("must name two different parameters", f"{field}.between", between,
+                          'write between = ["visits", "hgx_servers"]')
+            for name in between:
+                if name not in sampled:
+                    self.fail("is not a parameter of this model", f"{field}.between", name,
+                              f"use one of {sorted(sampled)}")
+                if sampled[name].varies_by_month:
+                    self.fail("a parameter that varies by month cannot be correlated", f"{field}.between",
+                              name, "correlate parameters that have one distribution for the whole period")
+                if sampled[name].dist.family == "fixed":
+                    self.fail("a fixed parameter cannot be correlated", f"{field}.between", name,
+                              "give it a distribution or drop the correlation")
+            rank = entry.get("rank")
+            if not isinstance(rank, (int, float)) or isinstance(rank, bool) or not -1 < rank < 1:
+                self.fail("a rank correlation lies strictly between -1 and 1", f"{field}.rank", rank,
+                          "write e.g. rank = 0.5")
+            pair = frozenset(between)
+            if pair in seen:
+                self.fail("this pair is correlated twice", f"{field}.between", between, "keep one entry")
+            seen.add(pair)
+            result.append(Correlation(tuple(between), float(rank), self.text(entry, "source", field),
+                                      self.text(entry, "rationale", field, required=False)))
+        if result:
+            names = correlated_names(result)
+            cholesky_of(names, result, path=self.path)
+        return tuple(result)
+
     def scenarios(self, table, parameters, regions, period):
         fixable = dict(parameters)
         if regions is not None:
@@ -391,3 +456,13 @@ class _Reader:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.fail("a scenario fixes a parameter to a number", field, value, "write a number")
         return float(value)
+
+
+def correlated_names(correlations) -> list[str]:
+    """The correlated parameters, in the order they first appear."""
+    names = []
+    for c in correlations:
+        for name in c.between:
+            if name not in names:
+                names.append(name)
+    return names

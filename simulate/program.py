@@ -54,6 +54,9 @@ class Program:
     days_per_month: np.ndarray  # (n_months,) days of each month inside the period
     out_reg: np.ndarray         # (n_months, n_outputs)
     out_is_mean: np.ndarray     # (n_outputs,) bool
+    corr_regs: np.ndarray       # (k,) registers of rank-correlated parameters (Iman-Conover)
+    corr_chol: np.ndarray       # (k, k) lower Cholesky factor of their normal-score correlation
+    corr_stream: int
     draw_names: list            # name of each drawn register, e.g. "pue" or "visits[2023-01]"
     draw_regs: np.ndarray       # the registers behind draw_names
 
@@ -114,7 +117,9 @@ class _Compiler:
                 draw_regs.append(reg)
                 self.reg_by_month[param.name] = [reg] * n_months
                 self.level[param.name] = SAMPLE
-        n_streams = len(params) * n_months + 1
+        dirichlet_stream = len(params) * n_months
+        copula_stream = dirichlet_stream + 1
+        n_streams = copula_stream + 1
         codes, pars = [], []
         for dist, reg, width, stream in slots:
             codes.append(dist.kernel_code())
@@ -135,7 +140,7 @@ class _Compiler:
                 pars.append([float(offset), float(len(share_regs)), 0.0, 0.0])
                 slot_reg.append(share_regs[0])
                 slot_width.append(len(share_regs))
-                slot_stream.append(n_streams - 1)
+                slot_stream.append(dirichlet_stream)
                 draw_names += [f"share_{r.name}" for r in regions.regions]
                 draw_regs += share_regs
             else:  # fixed shares are constants
@@ -159,6 +164,12 @@ class _Compiler:
         for name in self._topological(derived, needed):
             self._compile_derived(derived[name], programs)
 
+        from .correlation import cholesky_of
+        from .modelfile import correlated_names
+
+        corr_names = correlated_names(model.correlations)
+        corr_chol = (cholesky_of(corr_names, model.correlations, path=model.path) if corr_names
+                     else np.zeros((0, 0)))
         out_names = list(model.outputs)
         out_reg = np.array([[self.reg_by_month[o][m] for o in out_names] for m in range(n_months)],
                            dtype=np.int64).reshape(n_months, len(out_names))
@@ -185,6 +196,8 @@ class _Compiler:
             days_per_month=np.bincount(month_of_day, minlength=n_months).astype(np.float64),
             out_reg=out_reg,
             out_is_mean=np.array([model.outputs[o].aggregate == "mean" for o in out_names], dtype=np.bool_),
+            corr_regs=np.array([self.reg_by_month[n][0] for n in corr_names], dtype=np.int64),
+            corr_chol=corr_chol, corr_stream=copula_stream,
             draw_names=draw_names, draw_regs=np.array(draw_regs, dtype=np.int64),
         )
 

@@ -111,7 +111,8 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
         keep_draws, keep_monthly = keep_arrays
     n_chunks = min(numba.get_num_threads(), len(sizes))
     return kernel.reduce_blocks(
-        sizes, states, n_chunks, p.slot_code, p.slot_par, p.slot_reg, p.slot_stream, p.table, p.n_regs,
+        sizes, states, n_chunks, p.slot_code, p.slot_par, p.slot_reg, p.slot_stream, p.table,
+        p.corr_regs, p.corr_chol, p.corr_stream, p.n_regs,
         *program_args(p), windows.offset, windows.lo_key, windows.length, windows.shift, windows.total,
         first_sample, p.draw_regs, keep_draws, keep_monthly)
 

@@ -141,11 +141,14 @@ def parse_reconcile(table, *, model, path=None) -> Reconcile:
     return Reconcile(tuple(paths), float(factor), kind, source)
 
 
-def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=None) -> xr.Dataset:
+def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=None,
+              keep: int = 10_000) -> xr.Dataset:
     """Prior and posterior distributions of every output on the same draws (``stage`` dimension).
 
     ``observations``/``reconcile`` default to the model file's ``[[observations]]`` and
     ``[reconcile]``; scripts may pass their own (tables in the same format, or parsed objects).
+    The first ``keep`` draws come back with their weights (``weight(sample)``) and monthly
+    outputs, for scatter plots.
     """
     obs = list(model.observations if observations is None else
                [o if isinstance(o, Observation) else parse_observation(o, model=model, path=model.path)
@@ -199,6 +202,11 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
              _ratio_quantiles(ratio, weights, reportable, months)], dim="stage").assign_attrs(
             units="1", long_name=f"ratio {rec.paths[0]} / {rec.paths[1]}, monthly")
     ds = ds.assign_coords(stage=["prior", "posterior"])
+    kept = min(keep, samples)
+    ds["weight"] = xr.DataArray(weights[:kept] / weights.mean() if total > 0 else weights[:kept],
+                                dims="sample", attrs={"units": "1", "long_name": "importance weight (mean 1)"})
+    for o, name in enumerate(out_names):
+        ds[f"{name}_monthly_samples"] = prior[f"{name}_monthly_samples"].isel(sample=slice(0, kept))
     ds.attrs.update(prior.attrs)
     ds.attrs["ess"] = round(ess, 1)
     ds.attrs["ess_fraction"] = round(ess / samples, 6)

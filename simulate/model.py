@@ -126,7 +126,8 @@ class Model:
 
         return run_model(self, samples=samples, seed=seed, keep=keep, progress=progress)
 
-    def calibrate(self, samples: int = 200_000, seed: int = 0, *, observations=None, reconcile=None):
+    def calibrate(self, samples: int = 200_000, seed: int = 0, *, observations=None, reconcile=None,
+                  keep: int = 10_000):
         """Prior and posterior distributions on the same draws (a ``stage`` dimension).
 
         Uses the file's ``[[observations]]`` and ``[reconcile]`` unless others are given; see
@@ -134,7 +135,8 @@ class Model:
         """
         from .calibration import calibrate
 
-        return calibrate(self, samples=samples, seed=seed, observations=observations, reconcile=reconcile)
+        return calibrate(self, samples=samples, seed=seed, observations=observations, reconcile=reconcile,
+                         keep=keep)
 
     def with_scenario(self, name: str) -> "Model":
         """This model with the scenario's parameters fixed at its values."""

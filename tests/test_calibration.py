@@ -140,3 +140,21 @@ def test_hard_agreement_interval_keeps_the_ratio_inside(tmp_path):
     assert post.min() >= 0.5 * (1 - BIN) and post.max() <= 2.0 * (1 + BIN)
     prior = ds["path_ratio_monthly"].sel(stage="prior").values.ravel()
     assert prior.min() < 0.5  # the prior does reach outside, so the constraint did something
+
+
+def test_plots_show_both_stages_and_the_agreement_region(tmp_path):
+    from simulate.calibration_plots import plot_path_agreement, plot_prior_posterior
+
+    ds = simulate.load(write(tmp_path, TWO_PATHS.replace("LIKELIHOOD", "lognormal"))).calibrate(
+        samples=20_000, seed=3, keep=2000)
+    fig, ax = plot_prior_posterior(ds, "energy_kwh")
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"prior 90%", "posterior 90%", "prior median", "posterior median"} <= set(labels)
+    assert "kWh" in ax.get_ylabel()
+    fig.savefig(tmp_path / "bands.png")
+    fig, ax = plot_path_agreement(ds, within_factor=2)
+    assert "agree within a factor 2" in ax.get_legend_handles_labels()[1]
+    assert ax.get_xscale() == "log" and "fleet_energy_kwh" in ax.get_xlabel()
+    assert len(ds["weight"]) == 2000 and ds["weight"].mean() > 0
+    fig.savefig(tmp_path / "paths.png")
+    assert (tmp_path / "paths.png").stat().st_size > 10_000

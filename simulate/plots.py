@@ -75,11 +75,11 @@ def _si(value, da) -> str:
 
 
 def _marks(marks):
-    """``marks`` as a list of (label, value): accepts a dict or an iterable of pairs."""
+    """``marks`` as a list of (label, value, colour): a dict, or pairs, or (label, value, colour) triples."""
     if marks is None:
         return []
     items = marks.items() if isinstance(marks, dict) else marks
-    return [(str(label), float(value)) for label, value in items]
+    return [(str(m[0]), float(m[1]), m[2] if len(m) > 2 else MARK_COLOUR) for m in items]
 
 
 def _samples(ds, output, m):
@@ -140,7 +140,7 @@ def fan_chart(ds, output: str = "energy_kwh", published=None, ax=None, colour=CO
     ax.set_title(da.attrs.get("long_name", output) + f": median and 50%/90% intervals ({ds.attrs.get('samples', 0):,} samples)",
                  fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper left", frameon=True, framealpha=0.9, fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")
     return fig, ax
 
 
@@ -150,7 +150,7 @@ def distribution(ds, output: str = "energy_kwh", month=None, marks=None, colour=
 
     From per-sample draws when the Dataset has ``OUTPUT_monthly_samples`` (``run(..., keep=N)``),
     else from the quantiles alone. ``marks`` maps a label to a value in the output's units (published
-    figures, scenario corners); each legend entry gives the value and, with draws, its percentile.
+    figures, scenario corners; triples add a colour); each legend entry gives the value and, with draws, its percentile.
     """
     m = _month_index(ds, month)
     da = _variable(ds, f"{output}_monthly")
@@ -162,7 +162,7 @@ def distribution(ds, output: str = "energy_kwh", month=None, marks=None, colour=
         low, high = np.quantile(draws, [0.001, 0.999])
     else:
         low, high = qv[0], qv[-1]
-    mark_values = [v for _, v in marks]
+    mark_values = [m[1] for m in marks]
     low, high = min([low] + mark_values), max([high] + mark_values)
     log = spans_decades(low, high)
     pad = (high / low) ** 0.04 if log else None
@@ -196,12 +196,12 @@ def distribution(ds, output: str = "energy_kwh", month=None, marks=None, colour=
                    color="#777777", alpha=0.08, lw=0, label="our 90% interval")
     ax_pdf.axvline(qv[list(quantiles).index(0.5)] / factor, color=colour, lw=1.6,
                    label=f"our median {format_number(qv[list(quantiles).index(0.5)] / factor)} {unit}")
-    for i, (label, value) in enumerate(marks):
+    for i, (label, value, mark_colour) in enumerate(marks):
         text = f"{label}: {format_number(value / factor)} {unit}"
         if draws is not None and draws.size:
             text += f" (P{percentile_of(draws, value):.1f})"
         for axis in (ax_pdf, ax_cdf):
-            axis.axvline(value / factor, color=MARK_COLOUR, lw=1.5, ls=MARK_STYLES[i % len(MARK_STYLES)],
+            axis.axvline(value / factor, color=mark_colour, lw=1.5, ls=MARK_STYLES[i % len(MARK_STYLES)],
                          label=text if axis is ax_cdf else None)
     if log:
         ax_cdf.set_xscale("log")

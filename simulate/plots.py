@@ -117,7 +117,7 @@ def fan_chart(ds, output: str = "energy_kwh", published=None, ax=None, colour=CO
         x = np.array([dates[0] - half, dates[0] + half])
         q = {k: np.repeat(v, 2) for k, v in q.items()}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10, 4.8), layout="constrained")
     else:
         fig = ax.figure
     ax.fill_between(x, q[0.05] / factor, q[0.95] / factor, color=colour, alpha=0.15, lw=0, label="90% interval")
@@ -137,7 +137,7 @@ def fan_chart(ds, output: str = "energy_kwh", published=None, ax=None, colour=CO
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_ylabel(_unit_label(da, unit))
-    ax.set_title(da.attrs.get("long_name", output) + f": median and 50%/90% intervals ({ds.attrs.get('samples', 0):,} samples)",
+    ax.set_title(f"{da.attrs.get('long_name', output)}\nmedian, 50% and 90% intervals ({ds.attrs.get('samples', 0):,} samples)",
                  fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small")

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that register further subcommands with @command when imported (reports, sensitivity, ...).
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("simulate.report",)
 
 
 def _load_plugins():
@@ -100,4 +100,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m simulate.cli``: run the imported module, whose COMMANDS the plugins register into
+    from simulate.cli import main as _main
+
+    sys.exit(_main())

@@ -91,6 +91,8 @@ class Scenario:
     name: str
     description: str
     values: dict        # parameter -> number, or {"YYYY-MM": number}
+    source: str = ""
+    status: str = ""    # how sure the published values are: S, S2, I or U (research tags), or ""
 
 
 @dataclass(frozen=True, eq=False)

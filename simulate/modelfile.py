@@ -23,6 +23,7 @@ from .units import bounds_for_name, unit_for_name
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_DAYS = 366 * 30
+SCENARIO_STATUS = ("", "S", "S2", "I", "U")  # tags of shared/research: source, secondary, inferred, unknown
 TOP_LEVEL = {"model", "period", "profile", "parameters", "regions", "derived", "outputs", "scenarios",
              "correlations", "observations", "reconcile"}
 
@@ -435,13 +436,18 @@ class _Reader:
                 self.fail("must be a table of parameter values", field, spec, "write [scenarios.NAME]")
             values = {}
             for key, value in spec.items():
-                if key in ("description", "source"):
+                if key in ("description", "source", "status"):
                     continue
                 if key not in fixable:
                     self.fail("is not a parameter of this model", f"{field}.{key}", key,
                               f"fix one of {sorted(fixable)}")
                 values[key] = self.scenario_value(value, f"{field}.{key}", period)
-            scenarios[name] = Scenario(name=name, description=str(spec.get("description", "")), values=values)
+            status = spec.get("status", "")
+            if status not in SCENARIO_STATUS:
+                self.fail("is not a status tag", f"{field}.status", status,
+                          "use S (read in the source), S2 (secondary source), I (inferred) or U (not known for certain)")
+            scenarios[name] = Scenario(name=name, description=str(spec.get("description", "")), values=values,
+                                       source=str(spec.get("source", "")), status=status)
         return scenarios
 
     def scenario_value(self, value, field, period):

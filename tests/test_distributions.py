@@ -86,6 +86,16 @@ def test_discrete_zero_weight_value_is_never_drawn(tmp_path):
     assert (draws == 1).any() and (draws == 3).any()
 
 
+def test_fixed_draws_are_the_value_and_scipy_twin_is_a_point_mass(tmp_path):
+    draws, dist, _ = kernel_draws(tmp_path, {"dist": "fixed", "value": 3.5}, samples=3000)
+    assert (draws == 3.5).all()
+    law = dist.to_scipy()
+    # a point mass: a KS test does not apply, so check the law itself
+    assert law.mean() == 3.5 and law.median() == 3.5 and law.std() == 0.0
+    assert list(law.cdf([3.4, 3.5, 3.6])) == [0.0, 1.0, 1.0]
+    np.testing.assert_array_equal(dist.ppf([0.01, 0.5, 0.99]), [3.5, 3.5, 3.5])
+
+
 PERCENTILE_FORMS = {
     "uniform": ({"dist": "uniform", "p5": 10.0, "p95": 19.0}, 10.0, 19.0),
     "normal": ({"dist": "normal", "p5": -1.0, "p95": 4.0}, -1.0, 4.0),

@@ -12,6 +12,7 @@ import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATGPT = ROOT / "priors" / "chatgpt-2023-01.toml"
+TWO_REGIONS = ROOT / "tests" / "models" / "two_regions.toml"  # every engine feature in one small file
 VOLATILE_ATTRS = ("created", "elapsed_s")
 
 
@@ -83,6 +84,11 @@ def binomial_tolerance(p: float, n: int, k: float = 4.0) -> float:
 @pytest.fixture
 def chatgpt_model():
     return simulate.load(CHATGPT)
+
+
+@pytest.fixture
+def two_regions_model():
+    return simulate.load(TWO_REGIONS)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numba
 import numpy as np
@@ -341,6 +342,50 @@ def test_quantiles_within_half_a_percent_of_the_exact_sample_quantiles(kept_run)
     assert np.all(np.diff(reported) > 0)
 
 
+CROSSES_ZERO = """\
+[period]
+start = 2023-01-01
+end = 2023-01-03
+
+[parameters.saving_kwh]
+dist = "uniform"
+min = -2000
+max = 5000
+unit = "kWh"
+source = "test"
+
+[parameters.extra_kwh]
+dist = "discrete"
+values = [0, 0, 300]
+weights = [4, 1, 1]
+unit = "kWh"
+source = "test"
+
+[derived]
+net_kwh = "saving_kwh * day_share - extra_kwh"
+extra_only_kwh = "extra_kwh * day_share"
+
+[outputs]
+net_kwh = "sum"
+extra_only_kwh = "sum"
+"""
+
+
+def test_quantiles_of_outputs_that_cross_or_touch_zero(tmp_path):
+    """Values of both signs, and exact zeros, fit one histogram window: no clamping to min/max."""
+    samples = 50_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)     # no "outside the histogram window"
+        ds = load_text(tmp_path, CROSSES_ZERO).run(samples=samples, seed=17, keep=samples)
+    assert "quantiles_outside_window" not in ds.attrs
+    for name in ("net_kwh", "extra_only_kwh"):
+        exact = ds[f"{name}_monthly_samples"].values[:, 0]
+        assert (exact < 0).any() or (exact == 0).any()
+        np.testing.assert_allclose(ds[f"{name}_monthly"].values[:, 0], np.quantile(exact, QUANTILES),
+                                   rtol=0.005, atol=1e-9 * np.abs(exact).max(), err_msg=name)
+        assert ds[f"{name}_monthly_mean"].item() == pytest.approx(exact.mean(), rel=1e-11)
+
+
 def test_mean_and_std_are_the_exact_sample_moments(kept_run):
     ds, exact = kept_run
     assert ds["energy_kwh_monthly_mean"].item() == pytest.approx(exact.mean(), rel=1e-11)
@@ -393,6 +438,7 @@ def test_log_of_a_negative_draw_is_counted_and_reported(tmp_path):
     assert json.loads(ds.attrs["nonfinite_samples"]) == {"y": bad}
     finite = kept[np.isfinite(kept)]
     assert ds["y_monthly_mean"].item() == pytest.approx(finite.mean(), rel=1e-11)
+    np.testing.assert_allclose(ds["y_monthly"].values[:, 0], np.quantile(finite, QUANTILES), rtol=0.005)
 
 
 def test_division_by_a_discrete_zero_is_counted_every_day(tmp_path):

@@ -7,7 +7,7 @@ import xarray as xr
 
 import simulate
 from simulate.results import histogram_quantiles, save_netcdf
-from simulate.runner import value_keys
+from simulate.runner import key_bounds, value_keys
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +62,19 @@ def test_histogram_quantiles_against_numpy(rng):
     got, outside = histogram_quantiles(counts, lo, values.min(), values.max(), q)
     assert not outside
     np.testing.assert_allclose(got, np.quantile(values, q), rtol=1 / 256)
+
+
+@pytest.mark.parametrize("floor", [0, 200_000, 261_000])
+def test_each_value_lies_in_the_interval_of_its_key(rng, floor):
+    values = np.concatenate([rng.normal(0, 1, 1000) * 10.0 ** rng.integers(-300, 300, 1000),
+                             [0.0, -0.0, 1.0, -1.0, 5e-324, 1e308]])
+    keys = value_keys(values, floor)
+    lo, hi = key_bounds(keys, floor)
+    assert np.all(lo <= values) and np.all(values <= hi)
+    order = np.lexsort((~np.signbit(values), values))         # by value, -0.0 before 0.0
+    assert np.all(np.diff(keys[order]) >= 0)                 # monotone in the value
+    if floor:
+        assert set(np.unique(keys[np.abs(values) < 1e-200])) <= {-1, 0}
 
 
 def test_histogram_quantiles_flag_mass_outside_the_window():

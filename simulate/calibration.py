@@ -247,7 +247,7 @@ def _weighted_summary(model, draws, weights, reportable):
     """
     from . import kernel
     from .program import compile_model
-    from .runner import MAX_BINS, key_bounds, program_args, value_keys
+    from .runner import Windows, key_bounds, program_args, value_keys
 
     program = compile_model(model)
     n, n_out = draws.shape[0], len(model.outputs)
@@ -270,8 +270,10 @@ def _weighted_summary(model, draws, weights, reportable):
             warnings.simplefilter("ignore", RuntimeWarning)
             lo = np.fmin(lo, np.nanmin(values, axis=0))
             hi = np.fmax(hi, np.nanmax(values, axis=0))
-    key_lo = value_keys(np.where(np.isfinite(lo), lo, 0.0))
-    length = np.clip(value_keys(np.where(np.isfinite(hi), hi, 0.0)) - key_lo + 1, 1, MAX_BINS)
+    seen = np.isfinite(lo)
+    stats = np.stack([seen.astype(float), np.zeros_like(lo), np.zeros_like(lo)], axis=-1)
+    windows = Windows.from_pilot(stats, np.stack([np.where(seen, lo, 0.0), np.where(seen, hi, 0.0)], axis=-1))
+    key_lo, floor, length = windows.lo_key, windows.floor, np.maximum(windows.length, 1)
     hist = [[np.zeros(length[o, t]) for t in range(n_times)] for o in range(n_out)]
     sums = np.zeros((n_out, n_times, 3))
     for w, values in chunks():
@@ -279,7 +281,7 @@ def _weighted_summary(model, draws, weights, reportable):
             for t in range(n_times):
                 x = values[:, o, t]
                 ok = np.isfinite(x) & (w > 0)
-                bins = np.clip(value_keys(x[ok]) - key_lo[o, t], 0, length[o, t] - 1)
+                bins = np.clip(value_keys(x[ok], floor[o, t]) - key_lo[o, t], 0, length[o, t] - 1)
                 hist[o][t] += np.bincount(bins, weights=w[ok], minlength=length[o, t])
                 sums[o, t] += (w[ok].sum(), (w[ok] * x[ok]).sum(), (w[ok] * x[ok] ** 2).sum())
     quantiles = np.full((n_out, n_times, len(QUANTILES)), np.nan)
@@ -292,7 +294,7 @@ def _weighted_summary(model, draws, weights, reportable):
             cum = np.cumsum(counts)
             target = np.array(QUANTILES) * total
             b = np.minimum(np.searchsorted(cum, target, side="left"), len(counts) - 1)
-            low, high = key_bounds(key_lo[o, t] + b)
+            low, high = key_bounds(key_lo[o, t] + b, floor[o, t])
             inside = (target - (cum[b] - counts[b])) / np.where(counts[b] > 0, counts[b], 1)
             quantiles[o, t] = np.clip(low + inside * (high - low), lo[o, t], hi[o, t])
     quantiles[..., ~reportable] = np.nan

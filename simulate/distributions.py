@@ -61,8 +61,8 @@ class Distribution:
     def to_scipy(self):
         """The same law as a frozen ``scipy.stats`` distribution (discrete: ``rv_discrete`` on indices)."""
         p = self.params
-        if self.family == "fixed":
-            return stats.uniform(loc=p["value"], scale=0.0)
+        if self.family == "fixed":  # a point mass (scipy's uniform with scale 0 gives NaN everywhere)
+            return stats.rv_discrete(values=([p["value"]], [1.0]))
         if self.family == "uniform":
             return stats.uniform(loc=p["min"], scale=p["max"] - p["min"])
         if self.family == "triangular":

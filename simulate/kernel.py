@@ -216,11 +216,15 @@ def _execute(prog, length, regs, n):
 
 # -- reductions --------------------------------------------------------------------------------
 @njit(**JIT)
-def _reduce(values, n, t, o, stats, extremes, hist, hist_offset, hist_lo, hist_len, shift):
-    """Add ``values[:n]`` to the histogram and sums of output ``o`` at time ``t``."""
+def _reduce(values, n, t, o, stats, extremes, hist, hist_offset, hist_lo, hist_len, hist_floor, shift):
+    """Add ``values[:n]`` to the histogram and sums of output ``o`` at time ``t``.
+
+    Keys are the magnitude keys minus ``hist_floor[o, t]`` (at least 0), signed: magnitudes below
+    the floor share the bins next to zero, so a window can span values of both signs.
+    """
     keys = values.view(np.int64)
     base = hist_offset[o, t]
-    lo_key, length, k0 = hist_lo[o, t], hist_len[o, t], shift[o, t]
+    lo_key, length, k0, floor = hist_lo[o, t], hist_len[o, t], shift[o, t], hist_floor[o, t]
     count, s1, s2 = 0.0, 0.0, 0.0
     vmin, vmax = extremes[o, t, 0], extremes[o, t, 1]
     for i in range(n):
@@ -235,7 +239,9 @@ def _reduce(values, n, t, o, stats, extremes, hist, hist_offset, hist_lo, hist_l
         vmax = max(vmax, x)
         if length > 0:
             bits = keys[i]
-            key = bits >> KEY_SHIFT if bits >= 0 else -((bits & ABS_MASK) >> KEY_SHIFT) - 1
+            magnitude = (bits & ABS_MASK) >> KEY_SHIFT
+            magnitude = magnitude - floor if magnitude > floor else 0
+            key = magnitude if bits >= 0 else -magnitude - 1
             idx = key - lo_key
             if idx < 0:
                 idx = -1
@@ -253,7 +259,7 @@ def _reduce(values, n, t, o, stats, extremes, hist, hist_offset, hist_lo, hist_l
 def _evaluate_tile(regs, acc, n, p_const_reg, p_const_val, sample_prog, sample_len, month_prog, month_len,
                    day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month,
                    out_reg, out_is_mean, reduce, stats, extremes, hist, hist_offset, hist_lo,
-                   hist_len, shift, store_first, store_daily, store_monthly):
+                   hist_len, hist_floor, shift, store_first, store_daily, store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
 
     ``reduce``: add every daily and monthly output to the reductions. ``store_first`` >= 0:
@@ -279,7 +285,8 @@ def _evaluate_tile(regs, acc, n, p_const_reg, p_const_val, sample_prog, sample_l
             for i in range(n):
                 acc[o, i] += values[i]
             if reduce:
-                _reduce(values, n, d, o, stats, extremes, hist, hist_offset, hist_lo, hist_len, shift)
+                _reduce(values, n, d, o, stats, extremes, hist, hist_offset, hist_lo, hist_len, hist_floor,
+                        shift)
             if store_first >= 0 and store_daily.shape[0] > 0:
                 for i in range(n):
                     store_daily[store_first + i, o, d] = values[i]
@@ -289,7 +296,7 @@ def _evaluate_tile(regs, acc, n, p_const_reg, p_const_val, sample_prog, sample_l
                         acc[o, i] /= days_per_month[m]
                 if reduce:
                     _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, hist_offset, hist_lo,
-                            hist_len, shift)
+                            hist_len, hist_floor, shift)
                 if store_first >= 0 and store_monthly.shape[0] > 0:
                     for i in range(n):
                         store_monthly[store_first + i, o, m] = acc[o, i]
@@ -301,7 +308,7 @@ def reduce_blocks(block_sizes, states, n_chunks,
                   slot_code, slot_par, slot_reg, slot_stream, table, corr_regs, corr_chol, corr_stream, n_regs,
                   const_reg, const_val, sample_prog, sample_len, month_prog, month_len, day_prog, day_len,
                   builtin_reg, builtin_val, month_of_day, days_per_month, out_reg, out_is_mean,
-                  hist_offset, hist_lo, hist_len, shift, hist_total,
+                  hist_offset, hist_lo, hist_len, hist_floor, shift, hist_total,
                   block_first_sample, keep_draw_regs, keep_draws, keep_monthly):
     """Sample ``len(block_sizes)`` blocks and reduce them.
 
@@ -345,7 +352,7 @@ def reduce_blocks(block_sizes, states, n_chunks,
                 _evaluate_tile(regs, acc, n, const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
                                day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month,
                                out_reg, out_is_mean, True, stats[blk], extremes[blk], hist, hist_offset,
-                               hist_lo, hist_len, shift, store_first, empty_store, keep_monthly)
+                               hist_lo, hist_len, hist_floor, shift, store_first, empty_store, keep_monthly)
                 done += n
     hist_sum = np.zeros(max(hist_total, 1), dtype=np.int64)
     for chunk in range(n_chunks):
@@ -376,5 +383,5 @@ def evaluate_draws(draws, draw_regs, n_regs, const_reg, const_val, sample_prog, 
         _evaluate_tile(regs, acc, n, const_reg, const_val, sample_prog, sample_len, month_prog, month_len, day_prog,
                        day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
                        out_is_mean, False, np.zeros((1, 1, 3)), np.zeros((1, 1, 2)),
-                       np.zeros(1, dtype=np.int64), dummy_i, dummy_i, dummy_i, np.zeros((1, 1)),
+                       np.zeros(1, dtype=np.int64), dummy_i, dummy_i, dummy_i, dummy_i, np.zeros((1, 1)),
                        first, daily, monthly)

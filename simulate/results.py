@@ -43,7 +43,7 @@ class Reductions:
         self.extremes[..., 1] = np.maximum(self.extremes[..., 1], block_extremes[..., 1].max(axis=0))
 
 
-def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES):
+def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES, floor=0):
     """Quantiles (numpy's default, linear between order statistics) from one key histogram.
 
     ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``. Inside a bin the order
@@ -66,7 +66,7 @@ def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES):
             outside = True
             return vmin if b == 0 else vmax
         before = cum[b] - counts[b]
-        lo, hi = key_bounds(lo_key + b - 1)
+        lo, hi = key_bounds(lo_key + b - 1, floor)
         value = float(lo) + (j - before + 0.5) / counts[b] * (float(hi) - float(lo))
         return min(max(value, vmin), vmax)
 
@@ -91,7 +91,8 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
         for t in range(n_times):
             start = windows.offset[o, t]
             counts = merged.hist[start:start + windows.length[o, t] + 2]
-            q[o, t], outside = histogram_quantiles(counts, windows.lo_key[o, t], *merged.extremes[o, t])
+            q[o, t], outside = histogram_quantiles(counts, windows.lo_key[o, t], *merged.extremes[o, t],
+                                                   floor=windows.floor[o, t])
             if outside:
                 outside_any.append(out_names[o])
     count, s1, s2 = merged.stats[..., 0], merged.stats[..., 1], merged.stats[..., 2]

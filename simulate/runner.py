@@ -48,10 +48,11 @@ def program_args(program: Program) -> tuple:
 class Windows:
     """Histogram windows and sum shifts for every (output, time), fixed by the pilot block."""
 
-    def __init__(self, lo_key, length, shift):
+    def __init__(self, lo_key, length, shift, floor=None):
         self.lo_key = lo_key.astype(np.int64)
         self.length = length.astype(np.int64)
         self.shift = shift.astype(np.float64)
+        self.floor = np.zeros_like(self.lo_key) if floor is None else floor.astype(np.int64)
         sizes = (self.length + 2).ravel()
         self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).reshape(self.length.shape).astype(np.int64)
         self.total = int(sizes.sum())
@@ -67,30 +68,35 @@ class Windows:
         shift = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
         vmin, vmax = extremes[..., 0], extremes[..., 1]
         finite = count > 0
-        key_min = value_keys(np.where(finite, vmin, 0.0)) - MARGIN_KEYS
-        key_max = value_keys(np.where(finite, vmax, 0.0)) + MARGIN_KEYS
-        length = key_max - key_min + 1
-        too_wide = length > MAX_BINS
-        centre = value_keys(shift)
-        key_min = np.where(too_wide, centre - MAX_BINS // 2, key_min)
-        length = np.where(too_wide, MAX_BINS, length)
-        length = np.where(finite, length, 0)
-        return cls(key_min, length, shift)
+        vmin, vmax = np.where(finite, vmin, 0.0), np.where(finite, vmax, 0.0)
+        too_wide = value_keys(vmax) - value_keys(vmin) + 2 * MARGIN_KEYS + 1 > MAX_BINS
+        # Too wide (values near zero or of both signs): keep the top MAX_BINS / 2 keys of each
+        # sign and let smaller magnitudes share the bins next to zero.
+        top = np.maximum(value_keys(np.abs(vmin)), value_keys(np.abs(vmax))) + MARGIN_KEYS
+        floor = np.where(too_wide, np.maximum(top - (MAX_BINS // 2 - 1), 0), 0)
+        key_min = np.maximum(value_keys(vmin, floor) - MARGIN_KEYS, -(top - floor) - 1)
+        key_max = np.minimum(value_keys(vmax, floor) + MARGIN_KEYS, top - floor)
+        length = np.where(finite, key_max - key_min + 1, 0)
+        return cls(key_min, length, shift, floor)
 
 
-def value_keys(values) -> np.ndarray:
-    """The histogram key of each value: monotone in the value, 256 keys per octave."""
+def value_keys(values, floor=0) -> np.ndarray:
+    """The histogram key of each value: monotone in the value, 256 keys per octave.
+
+    Magnitude keys at or below ``floor`` collapse to 0 (positive) or -1 (negative), as in the kernel.
+    """
     bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
     magnitude = (bits & np.int64(0x7FFFFFFFFFFFFFFF)) >> kernel.KEY_SHIFT
+    magnitude = np.maximum(magnitude - floor, 0)
     return np.where(bits >= 0, magnitude, -magnitude - 1)
 
 
-def key_bounds(keys) -> tuple[np.ndarray, np.ndarray]:
-    """The [low, high) value interval each key covers."""
+def key_bounds(keys, floor=0) -> tuple[np.ndarray, np.ndarray]:
+    """The [low, high) value interval each key covers (keys next to zero reach zero)."""
     keys = np.asarray(keys, dtype=np.int64)
     magnitude = np.where(keys >= 0, keys, -keys - 1)
-    lo_mag = (magnitude << kernel.KEY_SHIFT).view(np.float64)
-    hi_mag = ((magnitude + 1) << kernel.KEY_SHIFT).view(np.float64)
+    lo_mag = np.where(magnitude > 0, ((magnitude + floor) << kernel.KEY_SHIFT).view(np.float64), 0.0)
+    hi_mag = ((magnitude + floor + 1) << kernel.KEY_SHIFT).view(np.float64)
     return np.where(keys >= 0, lo_mag, -hi_mag), np.where(keys >= 0, hi_mag, -lo_mag)
 
 
@@ -113,7 +119,8 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     return kernel.reduce_blocks(
         sizes, states, n_chunks, p.slot_code, p.slot_par, p.slot_reg, p.slot_stream, p.table,
         p.corr_regs, p.corr_chol, p.corr_stream, p.n_regs,
-        *program_args(p), windows.offset, windows.lo_key, windows.length, windows.shift, windows.total,
+        *program_args(p), windows.offset, windows.lo_key, windows.length, windows.floor, windows.shift,
+        windows.total,
         first_sample, p.draw_regs, keep_draws, keep_monthly)
 
 

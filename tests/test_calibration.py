@@ -158,3 +158,34 @@ def test_plots_show_both_stages_and_the_agreement_region(tmp_path):
     assert len(ds["weight"]) == 2000 and ds["weight"].mean() > 0
     fig.savefig(tmp_path / "paths.png")
     assert (tmp_path / "paths.png").stat().st_size > 10_000
+
+
+def test_conjugate_normal_through_zero(tmp_path):
+    body = """
+    [period]
+    start = 2023-01-01
+    end = 2023-01-01
+    [parameters.x]
+    dist = "normal"
+    mean = 0
+    sd = 1
+    unit = "1"
+    source = "test"
+    [derived]
+    y = { expr = "x", unit = "1" }
+    [outputs]
+    y = "sum"
+    [[observations]]
+    quantity = "y"
+    likelihood = "normal"
+    value = 1
+    sd = 1
+    source = "test"
+    """
+    ds = simulate.load(write(tmp_path, body)).calibrate(samples=200_000, seed=2)
+    truth = stats.norm(0.5, math.sqrt(0.5)).ppf(QUANTILES)   # N(0,1) prior x N(y; x, 1) likelihood
+    got = ds["y_monthly"].sel(stage="posterior").values.ravel()
+    se = np.sqrt(np.array(QUANTILES) * (1 - np.array(QUANTILES)) / ds.attrs["ess"]) / stats.norm.pdf(
+        stats.norm.ppf(QUANTILES)) * math.sqrt(0.5)
+    assert np.all(np.abs(got - truth) < 4 * se + BIN * np.abs(truth) + 1e-3)
+    assert (got[0] < 0) and (got[-1] > 0)

@@ -1,0 +1,54 @@
+"""The command line: a thin layer that parses, calls the Python API and prints."""
+from __future__ import annotations
+
+import re
+
+import xarray as xr
+
+import simulate
+from conftest import CHATGPT
+from simulate.cli import main
+
+
+def test_run_prints_a_readable_table_and_writes_netcdf(tmp_path, capsys):
+    out = tmp_path / "X.nc"
+    assert main(["run", str(CHATGPT), "--samples", "20000", "--seed", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "20,000 samples, seed 3" in printed
+    rows = {line.split()[1]: line for line in printed.splitlines() if line.startswith("2023-01 ")}
+    assert set(rows) == set(simulate.load(CHATGPT).outputs)
+    assert rows["energy_kwh"].endswith(" GWh")
+    assert rows["fleet_energy_kwh"].endswith(" GWh")
+    assert re.search(r" (t|kt)$", rows["co2_kg"])
+    # the median sits inside its 90% interval
+    median, lo, hi = map(float, re.findall(r"[\d.]+", rows["energy_kwh"].split("energy_kwh")[1])[:3])
+    assert lo < median < hi
+    assert f"wrote {out}" in printed
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["samples"] == 20000 and ds.attrs["seed"] == 3
+        assert "energy_kwh_monthly" in ds and ds["energy_kwh_monthly"].attrs["units"] == "kWh"
+
+
+def test_run_with_a_scenario(capsys):
+    assert main(["run", str(CHATGPT), "--samples", "2000", "--scenario", "ludvigsen_high"]) == 0
+    printed = capsys.readouterr().out
+    assert "scenario ludvigsen_high" in printed
+    energy = next(line for line in printed.splitlines() if line.split()[1:2] == ["energy_kwh"])
+    assert "23.4" in energy and "[23.4, 23.4]" in energy
+
+
+def test_unknown_scenario_exits_2(capsys):
+    assert main(["run", str(CHATGPT), "--samples", "1000", "--scenario", "nope"]) == 2
+    assert "no such scenario" in capsys.readouterr().err
+
+
+def test_check_lists_every_parameter_with_its_source(capsys):
+    assert main(["check", str(CHATGPT)]) == 0
+    printed = capsys.readouterr().out
+    assert "valid" in printed.splitlines()[0]
+    model = simulate.load(CHATGPT)
+    for p in model.all_parameters():
+        block = printed.split(f"  {p.name} [{p.unit}]: ", 1)
+        assert len(block) == 2, p.name
+        assert block[1].splitlines()[1].strip() == f"source: {p.source}", p.name
+    assert model.regions.source in printed

@@ -54,8 +54,8 @@ class Observation:
     def describe(self) -> str:
         where = f"{self.quantity}" + (f" in {self.month}" if self.month else "")
         if self.likelihood == "interval":
-            return f"{where} in [{self.low:g}, {self.high:g}]"
-        return f"{where} ~ {self.likelihood}({self.value:g}, {self.spread:g})"
+            return f"{where} in [{self.low:.3g}, {self.high:.3g}]"
+        return f"{where} ~ {self.likelihood}({self.value:.3g}, {self.spread:.3g})"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import io
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -47,6 +48,7 @@ class Report:
     scenario_rows: list         # dicts: scenario, status, description, output, month, value, percentile
     corner_rows: list           # dicts: output, month, low/high corners, real p5/p95, their percentiles
     figures: dict               # file stem -> (title, Figure)
+    calibration: object = None  # prior/posterior Dataset when the model declares observations or [reconcile]
 
 
 # -- numbers ------------------------------------------------------------------------------------------
@@ -63,7 +65,7 @@ def scale(values, unit) -> tuple[float, str]:
 def si(value, unit) -> str:
     """``value`` in ``unit`` with an SI prefix and 3 significant figures: ``23.4 GWh``."""
     factor, label = scale([value], unit)
-    return f"{format_number(value / factor)} {label}".strip()
+    return f"{format_number(value / factor)} {'' if label == '1' else label}".strip()
 
 
 def percentile_of(draws, value) -> float:
@@ -135,7 +137,10 @@ def compute(model, samples: int, seed: int) -> Report:
                                 "p5": _quantile(ds, output, 0.05, m), "p95": _quantile(ds, output, 0.95, m),
                                 "corner_low_percentile": percentile_of(draws, low),
                                 "corner_high_percentile": percentile_of(draws, high)})
-    report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {})
+    calibration = None
+    if model.observations or model.reconcile is not None:
+        calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=20_000)
+    report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration)
     report.figures = make_figures(report)
     return report
 
@@ -168,6 +173,14 @@ def make_figures(report: Report) -> dict:
     if len(report.compared) >= 2:
         fig, _ = plots.paths(ds, tuple(report.compared[:2]))
         figures["paths"] = (f"{report.compared[0]} and {report.compared[1]} side by side, and their ratio", fig)
+    if report.calibration is not None:
+        from .calibration_plots import plot_path_agreement, plot_prior_posterior
+
+        fig, _ = plot_prior_posterior(report.calibration, report.headline)
+        figures["calibration_bands"] = (f"{report.headline}: prior and posterior", fig)
+        if model.reconcile is not None:
+            fig, _ = plot_path_agreement(report.calibration, model.reconcile.paths, model.reconcile.within_factor)
+            figures["calibration_paths"] = ("The two paths on the same draws, coloured by posterior weight", fig)
     for output in model.outputs:
         if plots.region_outputs(ds, output):
             fig, _ = plots.co2_by_region(ds, output)
@@ -248,6 +261,8 @@ def blocks(report: Report, command_line: str) -> list:
     if "paths" in report.figures:
         out.append(("h", 2, "Two paths on the same draws"))
         out.append(("figure", "paths"))
+    if report.calibration is not None:
+        out += _calibration_blocks(report, months)
     region_figures = [stem for stem in report.figures if stem.endswith("_by_region")]
     if region_figures:
         out.append(("h", 2, "CO2 by region"))
@@ -262,6 +277,38 @@ def blocks(report: Report, command_line: str) -> list:
     out.append(("table", ["parameter", "unit", "distribution", "source", "why"], rows))
     out.append(("h", 2, "Derived quantities"))
     out.append(("table", ["name", "expression"], [[d.name, d.text] for d in model.derived.values()]))
+    return out
+
+
+def _calibration_blocks(report: Report, months) -> list:
+    """Prior against posterior for each compared output, and the paths' ratio when reconciled."""
+    cal, model = report.calibration, report.model
+    rec = model.reconcile
+    out = [("h", 2, "Reconciling the two paths" if rec is not None else "Calibration on observations")]
+    given = "; ".join(json.loads(cal.attrs["observations"]))
+    text = (f"Importance weights on {int(cal.attrs['samples']):,} prior draws given: {given}. "
+            f"Effective sample size {cal.attrs['ess']:,.0f} ({100 * cal.attrs['ess_fraction']:.1f}% of the draws).")
+    if rec is not None:
+        text += (f" The constraint says the {rec.paths[0]} and {rec.paths[1]} paths agree within a factor "
+                 f"{rec.within_factor:g} ({rec.likelihood} likelihood on their ratio). {rec.source}.")
+    if "low_ess" in cal.attrs:
+        text += " " + cal.attrs["low_ess"]
+    out.append(("p", text))
+    rows = []
+    names = list(report.compared) + (["path_ratio"] if "path_ratio_monthly" in cal else [])
+    for name in names:
+        da = cal[f"{name}_monthly"]
+        unit = da.attrs.get("units", "1")
+        for m, month in enumerate(months):
+            cells = []
+            for stage in ("prior", "posterior"):
+                lo, mid, hi = (float(da.sel(stage=stage, quantile=q).values[m]) for q in (0.05, 0.5, 0.95))
+                cells += [si(mid, unit), f"{si(lo, unit)} to {si(hi, unit)}"]
+            rows.append([name, month] + cells)
+    out.append(("table", ["quantity", "month", "prior median", "prior 90%", "posterior median", "posterior 90%"], rows))
+    out.append(("figure", "calibration_bands"))
+    if "calibration_paths" in report.figures:
+        out.append(("figure", "calibration_paths"))
     return out
 
 

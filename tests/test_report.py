@@ -12,7 +12,8 @@ from simulate.units import format_number
 
 ROOT = Path(__file__).resolve().parents[1]
 CHATGPT = ROOT / "priors" / "chatgpt-2023-01.toml"
-FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "paths", "co2_kg_by_region")
+FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "paths", "co2_kg_by_region",
+           "calibration_bands", "calibration_paths")
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,21 @@ def test_existing_report_survives_a_failed_rebuild(tmp_path):
     not_a_folder = tmp_path / "file"
     not_a_folder.write_text("x")
     assert cli.main(["report", str(CHATGPT), "--out", str(not_a_folder), "--samples", "1000"]) == 2
+
+
+def test_reconciliation_section_equals_the_calibration(built, computed):
+    cal = computed.calibration
+    assert cal is not None and set(cal["stage"].values) == {"prior", "posterior"}
+    text = (built / "summary.md").read_text()
+    assert "## Reconciling the two paths" in text
+    for name in ("energy_kwh", "fleet_energy_kwh", "path_ratio"):
+        da = cal[f"{name}_monthly"]
+        unit = da.attrs["units"]
+        cells = []
+        for stage in ("prior", "posterior"):
+            lo, mid, hi = (float(da.sel(stage=stage, quantile=q).values[0]) for q in (0.05, 0.5, 0.95))
+            cells += [report.si(mid, unit), f"{report.si(lo, unit)} to {report.si(hi, unit)}"]
+        assert f"| {name} | 2023-01 | " + " | ".join(cells) + " |" in text
+    # reconciling narrows the per-query band towards the fleet path
+    prior, post = (cal["energy_kwh_monthly"].sel(stage=s) for s in ("prior", "posterior"))
+    assert post.sel(quantile=0.5).item() > prior.sel(quantile=0.5).item()

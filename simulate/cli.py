@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that register further subcommands with @command when imported (reports, sensitivity, ...).
-SUBCOMMAND_MODULES: tuple[str, ...] = ()
+SUBCOMMAND_MODULES: tuple[str, ...] = ("simulate.sensitivity",)
 
 
 def _load_plugins():

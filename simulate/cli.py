@@ -100,4 +100,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the package's module, not this __main__ copy: subcommand modules register with simulate.cli.
+    from simulate.cli import main as package_main
+
+    sys.exit(package_main())

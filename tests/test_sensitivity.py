@@ -227,7 +227,7 @@ def test_bad_input_names_field_and_fix(small, call, field, words):
 # -- CLI and charts --------------------------------------------------------------------------------
 def test_cli_prints_ranked_table_and_writes_dataset_and_figure(small, tmp_path, capsys):
     nc, png = tmp_path / "t.nc", tmp_path / "t.png"
-    code = main(["sensitivity", small.path, "--output", "out", "--method", "tornado", "--samples", "2000",
+    code = main(["sensitivity", str(small.path), "--output", "out", "--method", "tornado", "--samples", "2000",
                  "--out", str(nc), "--figure", str(png)])
     text = capsys.readouterr().out
     assert code == 0
@@ -238,7 +238,7 @@ def test_cli_prints_ranked_table_and_writes_dataset_and_figure(small, tmp_path, 
     assert list(back["parameter"].values) == ["b", "a"] and back.attrs["method"] == "tornado"
     back.close()
     assert png.stat().st_size > 1000
-    assert main(["sensitivity", small.path, "--output", "nope"]) == 2
+    assert main(["sensitivity", str(small.path), "--output", "nope"]) == 2
     assert "use one of ['out']" in capsys.readouterr().err
 
 
@@ -256,3 +256,12 @@ def test_charts_draw_what_they_are_given(small):
     swept = small.sweep("a", [0.2, 0.5, 0.8], samples=2000)
     fig = plots.sweep_bands(swept, "out")
     np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), swept["out_monthly"].sel(quantile=0.5)[:, 0])
+
+
+def test_python_dash_m_cli_sees_registered_subcommands():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "simulate.cli", "sensitivity", "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "--output" in done.stdout

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that register further subcommands with @command when imported (reports, sensitivity, ...).
-SUBCOMMAND_MODULES: tuple[str, ...] = ("simulate.report",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("simulate.report", "simulate.sensitivity")
 
 
 def _load_plugins():
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    # ``python -m simulate.cli``: run the imported module, whose COMMANDS the plugins register into
-    from simulate.cli import main as _main
+    # Run the package's module, not this __main__ copy: subcommand modules register with simulate.cli.
+    from simulate.cli import main as package_main
 
-    sys.exit(_main())
+    sys.exit(package_main())

@@ -140,6 +140,23 @@ class Model:
         return calibrate(self, samples=samples, seed=seed, observations=observations, reconcile=reconcile,
                          keep=keep)
 
+    def sensitivity(self, output: str = "energy_kwh", method: str = "sobol", **options):
+        """Rank the inputs by their effect on ``output``: ``method`` "sobol", "tornado" or "rank".
+
+        Returns an ``xarray.Dataset`` indexed by ``parameter``; see :func:`simulate.sensitivity.sensitivity`
+        for ``samples``, ``seed``, ``month``, ``daily`` and ``parameters``.
+        """
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, output, method, **options)
+
+    def sweep(self, parameter: str, values, *, samples: int = 100_000, seed: int = 0, keep: int = 0):
+        """The results Dataset along a new dimension ``parameter`` (fixed at each of ``values``),
+        with common random numbers across the sweep; see :func:`simulate.sensitivity.sweep`."""
+        from .sensitivity import sweep
+
+        return sweep(self, parameter, values, samples=samples, seed=seed, keep=keep)
+
     def with_scenario(self, name: str) -> "Model":
         """This model with the scenario's parameters fixed at its values."""
         if name not in self.scenarios:

@@ -27,6 +27,8 @@ from .cli import command
 from .errors import ModelError
 from .units import format_number, scale_for
 
+SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table
+TORNADO_SAMPLES = 100_000
 KEEP_MAX = 1_000_000        # per-sample draws kept for percentiles (memory: ~200 bytes per sample)
 SCENARIO_SAMPLES = 4096     # samples per scenario or corner run (their pinned outputs are constants)
 PNG_DPI = 110
@@ -49,6 +51,7 @@ class Report:
     corner_rows: list           # dicts: output, month, low/high corners, real p5/p95, their percentiles
     figures: dict               # file stem -> (title, Figure)
     calibration: object = None  # prior/posterior Dataset when the model declares observations or [reconcile]
+    sensitivity: dict = dataclasses.field(default_factory=dict)  # "sobol"/"tornado" -> Dataset, headline output
 
 
 # -- numbers ------------------------------------------------------------------------------------------
@@ -140,9 +143,23 @@ def compute(model, samples: int, seed: int) -> Report:
     calibration = None
     if model.observations or model.reconcile is not None:
         calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=20_000)
-    report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration)
+    report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
+                    _sensitivity(model, headline, samples, seed))
     report.figures = make_figures(report)
     return report
+
+
+def _sensitivity(model, output, samples, seed) -> dict:
+    """Sobol indices and tornado swings of the headline output's first month (none if all inputs are fixed)."""
+    if all(p.dist is not None and p.dist.family == "fixed" and not p.by_month for p in model.all_parameters()):
+        return {}
+    sobol = model.sensitivity(output, "sobol", samples=SOBOL_SAMPLES, seed=seed)
+    tornado = model.sensitivity(output, "tornado", samples=min(samples, TORNADO_SAMPLES), seed=seed)
+    # inputs the output does not depend on at all are named once, not drawn as empty bars
+    inert = [str(n) for n in sobol["parameter"].values if float(sobol.sel(parameter=n)["total_order_high"]) == 0.0]
+    return {"sobol": sobol.drop_sel(parameter=inert),
+            "tornado": tornado.drop_sel(parameter=[n for n in inert if n in tornado["parameter"].values]),
+            "inert": inert}
 
 
 # -- figures ------------------------------------------------------------------------------------------
@@ -173,6 +190,13 @@ def make_figures(report: Report) -> dict:
     if len(report.compared) >= 2:
         fig, _ = plots.paths(ds, tuple(report.compared[:2]))
         figures["paths"] = (f"{report.compared[0]} and {report.compared[1]} side by side, and their ratio", fig)
+    if report.sensitivity:
+        from .sensitivity_plots import sobol_bars, tornado_chart
+
+        fig = tornado_chart(report.sensitivity["tornado"])
+        figures["tornado"] = (f"{report.headline}: median with each input alone at its p5 and p95", _figure(fig))
+        fig = sobol_bars(report.sensitivity["sobol"])
+        figures["sobol"] = (f"{report.headline}: Sobol indices with 95% intervals", _figure(fig))
     if report.calibration is not None:
         from .calibration_plots import plot_path_agreement, plot_prior_posterior
 
@@ -187,6 +211,11 @@ def make_figures(report: Report) -> dict:
             figures[f"{output}_by_region"] = (f"{output} by region", fig)
             break
     return figures
+
+
+def _figure(result):
+    """The Figure of a plot function's result, whether it returns a Figure or (Figure, Axes)."""
+    return result[0] if isinstance(result, tuple) else result
 
 
 def _scenario_label(row) -> str:
@@ -261,6 +290,8 @@ def blocks(report: Report, command_line: str) -> list:
     if "paths" in report.figures:
         out.append(("h", 2, "Two paths on the same draws"))
         out.append(("figure", "paths"))
+    if report.sensitivity:
+        out += _sensitivity_blocks(report)
     if report.calibration is not None:
         out += _calibration_blocks(report, months)
     region_figures = [stem for stem in report.figures if stem.endswith("_by_region")]
@@ -277,6 +308,35 @@ def blocks(report: Report, command_line: str) -> list:
     out.append(("table", ["parameter", "unit", "distribution", "source", "why"], rows))
     out.append(("h", 2, "Derived quantities"))
     out.append(("table", ["name", "expression"], [[d.name, d.text] for d in model.derived.values()]))
+    return out
+
+
+def _sensitivity_blocks(report: Report) -> list:
+    """Which inputs drive the spread of the headline output: Sobol table and tornado chart."""
+    sobol, tornado = report.sensitivity["sobol"], report.sensitivity["tornado"]
+    out = [("h", 2, "Which assumptions drive the spread"),
+           ("p", f"Sobol indices of {sobol.attrs['target']} ({sobol.attrs['samples']:,} base samples; "
+                 f"95% bootstrap intervals). First order: the share of the variance an input explains alone; total: "
+                 f"with all its interactions. Groups: {sobol.attrs['grouping']}. {sobol.attrs['validity'].capitalize()}.")]
+    rows = []
+    for name in sobol["parameter"].values:
+        r = sobol.sel(parameter=name)
+        rows.append([str(name), f"{float(r['first_order']):.3f}",
+                     f"{float(r['first_order_low']):.3f} to {float(r['first_order_high']):.3f}",
+                     f"{float(r['total_order']):.3f}",
+                     f"{float(r['total_order_low']):.3f} to {float(r['total_order_high']):.3f}"])
+    out.append(("table", ["input", "first order", "95% interval", "total", "95% interval"], rows))
+    out.append(("figure", "sobol"))
+    unit = report.model.outputs[report.headline].unit
+    rows = [[str(name), si(float(tornado.sel(parameter=name)["output_low"]), unit),
+             si(float(tornado.sel(parameter=name)["output_high"]), unit),
+             si(float(tornado.sel(parameter=name)["swing"]), unit)] for name in tornado["parameter"].values]
+    out.append(("p", f"Tornado: the median of {tornado.attrs['target']} with one input alone at its 5th and 95th "
+                     f"percentile and the others random on the same draws ({tornado.attrs['samples']:,} samples)."))
+    out.append(("table", ["input", "median at input p5", "median at input p95", "swing"], rows))
+    out.append(("figure", "tornado"))
+    if report.sensitivity["inert"]:
+        out.append(("p", f"{report.headline} does not depend on: {', '.join(report.sensitivity['inert'])}."))
     return out
 
 

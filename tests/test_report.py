@@ -13,7 +13,7 @@ from simulate.units import format_number
 ROOT = Path(__file__).resolve().parents[1]
 CHATGPT = ROOT / "priors" / "chatgpt-2023-01.toml"
 FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "paths", "co2_kg_by_region",
-           "calibration_bands", "calibration_paths")
+           "calibration_bands", "calibration_paths", "tornado", "sobol")
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +154,17 @@ def test_reconciliation_section_equals_the_calibration(built, computed):
     # reconciling narrows the per-query band towards the fleet path
     prior, post = (cal["energy_kwh_monthly"].sel(stage=s) for s in ("prior", "posterior"))
     assert post.sel(quantile=0.5).item() > prior.sel(quantile=0.5).item()
+
+
+def test_sensitivity_section_equals_the_analysis(built, computed):
+    text = (built / "summary.md").read_text()
+    assert "## Which assumptions drive the spread" in text
+    sobol = computed.sensitivity["sobol"]
+    top = str(sobol["parameter"].values[0])
+    r = sobol.sel(parameter=top)
+    assert (f"| {top} | {float(r['first_order']):.3f} | {float(r['first_order_low']):.3f} to "
+            f"{float(r['first_order_high']):.3f} |") in text
+    tornado = computed.sensitivity["tornado"]
+    widest = str(tornado["parameter"].values[0])
+    assert float(tornado["swing"].max()) == float(tornado.sel(parameter=widest)["swing"])
+    assert f"| {widest} | " in text.split("Tornado:")[1]

@@ -163,6 +163,8 @@ def _reference(entry, *, model, path, field) -> Reference:
 
     def number(k):
         v = entry.get(k)
+        if v is None:
+            fail("is missing", k, fix=f"add {k} = ... (a range needs both low and high)")
         if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
             fail("must be a finite number", k, v, f"write {k} = ...")
         return float(v)

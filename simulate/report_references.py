@@ -133,7 +133,8 @@ def reference_rows(report) -> list:
         if r.when.isdigit() and len(year_months) == 12:
             draws = yearly_draws(ds, r.output, output.aggregate, year_months)
             days = sum(_days_in(labels[i]) for i in year_months)
-            numbers = tuple(v * days for v in r.per_day()) if output.aggregate == "sum" else r.total()
+            numbers = (r.total() if output.aggregate == "mean" or r.per == "year"
+                       else tuple(v * days for v in r.per_day()))
             row["window"] = f"year {r.start.year} ({'total' if output.aggregate == 'sum' else 'mean'})"
         elif r.when[:7] in labels and (len(r.when) > 4):
             m = labels.index(r.when[:7])
@@ -238,8 +239,10 @@ def item_blocks(report) -> list:
     """A "Per item" section when the model has several per-item outputs in one unit (e.g. Wh per image)."""
     if "per_item" not in report.figures:
         return []
-    sums = [n for n, o in report.model.outputs.items() if o.aggregate == "sum"]
-    return [("h", 2, "Per item, and the whole period in everyday terms"),
-            ("p", "Each row is one kind of item; the day's totals above, including the everyday equivalents "
-                  f"({', '.join(sums)}), add up the items of the declared day of use."),
+    return [("h", 2, "Per item, beside everyday uses"),
+            ("p", "Each row is an output that is a mean per item or per query (one unit, so they share an axis), with "
+                  "its median and 50% and 90% intervals, published per-item figures as markers, and the electricity of "
+                  "everyday uses as vertical lines (one minute of a 1,000 W microwave, one km on an e-bike, an hour of a "
+                  "10 W LED bulb). Totals per day and month, including any everyday equivalents the model declares as "
+                  "outputs, are in the results table above."),
             ("figure", "per_item")]

@@ -112,6 +112,7 @@ class Model:
     correlations: tuple = ()                    # correlation.Correlation entries
     observations: tuple = ()                    # calibration.Observation entries
     reconcile: object = None                    # calibration.Reconcile or None
+    references: tuple = ()                      # references.Reference entries (published figures to draw)
     fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
     scenario: str | None = None
 

@@ -25,7 +25,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_DAYS = 366 * 30
 SCENARIO_STATUS = ("", "S", "S2", "I", "U")  # tags of shared/research: source, secondary, inferred, unknown
 TOP_LEVEL = {"model", "period", "profile", "parameters", "regions", "derived", "outputs", "scenarios",
-             "correlations", "observations", "reconcile"}
+             "correlations", "observations", "reconcile", "references"}
 
 
 def load(path) -> Model:
@@ -122,7 +122,15 @@ class _Reader:
                              for i, e in enumerate(entries))
         reconcile = (parse_reconcile(self.table(doc, "reconcile"), model=model, path=self.path)
                      if "reconcile" in doc else None)
-        return dataclasses.replace(model, observations=observations, reconcile=reconcile)
+        model = dataclasses.replace(model, observations=observations, reconcile=reconcile)
+        return self.references(doc, model)
+
+    def references(self, doc, model):
+        """``[[references]]``: published figures, checked against the finished model's outputs."""
+        from .references import parse_references
+
+        return dataclasses.replace(model, references=parse_references(doc.get("references", []), model=model,
+                                                                      path=self.path))
 
     def period(self, table):
         dates = {}

@@ -25,6 +25,8 @@ import numpy as np
 
 from .cli import command
 from .errors import ModelError
+from .report_references import (is_long, reference_blocks, reference_figures, yearly_corner_rows,
+                                yearly_results_rows, yearly_scenario_rows, item_blocks, item_outputs)
 from .units import format_number, scale_for
 
 SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table
@@ -168,24 +170,24 @@ def make_figures(report: Report) -> dict:
 
     ds, model = report.ds, report.model
     figures = {}
-    first = [r for r in report.scenario_rows if r["output"] == report.headline and r["month"] == _month_labels(ds)[0]]
-    mid = ds["date"].values[min(14, ds.sizes["date"] - 1)]
-    points = []
-    for row in first:   # the scenario's daily value on the middle day, read from its own run
-        sds = model.with_scenario(row["scenario"]).run(samples=min(int(ds.attrs["samples"]), SCENARIO_SAMPLES),
-                                                       seed=int(ds.attrs["seed"]))
-        value = float(sds[f"{report.headline}_daily"].sel(quantile=0.5, date=mid))
-        points.append((mid, value, f"{row['scenario']} ({TAG_MEANING[row['status']]})" if row["status"] == "U"
-                       else row["scenario"]))
-    fig, _ = plots.fan_chart(ds, report.headline, published=points)
-    figures[f"fan_{report.headline}"] = (f"Daily {report.headline}: median, 50% and 90% intervals", fig)
+    if is_long(ds) or model.references:
+        figures.update(reference_figures(report, points_for=lambda output: _scenario_points(report, output)))
+    else:
+        fig, _ = plots.fan_chart(ds, report.headline, published=_scenario_points(report, report.headline))
+        figures[f"fan_{report.headline}"] = (f"Daily {report.headline}: median, 50% and 90% intervals", fig)
+    focus = -1 if is_long(ds) else 0   # the month the distribution figures show: the last of a long period
+    if item_outputs(model) and not is_long(ds):
+        from .reference_plots import per_item
+
+        fig, _ = per_item(ds, item_outputs(model), model.references)
+        figures["per_item"] = ("Energy per item: median, 50% and 90% intervals, with published figures", fig)
     for output in report.compared:
         marks = [(_scenario_label(r), r["value"]) for r in report.scenario_rows
-                 if r["output"] == output and r["month"] == _month_labels(ds)[0]]
+                 if r["output"] == output and r["month"] == _month_labels(ds)[focus]]
         marks += [(f"every input at its {k}", r[f"corner_{side}"], CORNER_COLOUR) for r in report.corner_rows
-                  if r["output"] == output and r["month"] == _month_labels(ds)[0]
+                  if r["output"] == output and r["month"] == _month_labels(ds)[focus]
                   for k, side in (("p5", "low"), ("p95", "high"))]
-        fig, _ = plots.distribution(ds, output, marks=marks)
+        fig, _ = plots.distribution(ds, output, month=focus, marks=marks)
         figures[f"distribution_{output}"] = (f"Monthly {output}: distribution, published values and corners", fig)
     if len(report.compared) >= 2:
         fig, _ = plots.paths(ds, tuple(report.compared[:2]))
@@ -205,9 +207,11 @@ def make_figures(report: Report) -> dict:
         if model.reconcile is not None:
             fig, _ = plot_path_agreement(report.calibration, model.reconcile.paths, model.reconcile.within_factor)
             figures["calibration_paths"] = ("The two paths on the same draws, coloured by posterior weight", fig)
-    for output in model.outputs:
-        if plots.region_outputs(ds, output):
-            fig, _ = plots.co2_by_region(ds, output)
+    for output in model.outputs:   # only outputs named after the model's own regions (not image_50_steps_wh)
+        regions = {r: n for r, n in plots.region_outputs(ds, output).items()
+                   if model.regions is not None and r in model.regions.names}
+        if regions:
+            fig, _ = plots.co2_by_region(ds, output, regions)
             figures[f"{output}_by_region"] = (f"{output} by region", fig)
             break
     return figures
@@ -216,6 +220,21 @@ def make_figures(report: Report) -> dict:
 def _figure(result):
     """The Figure of a plot function's result, whether it returns a Figure or (Figure, Axes)."""
     return result[0] if isinstance(result, tuple) else result
+
+
+def _scenario_points(report: Report, output: str) -> list:
+    """(middle day, the scenario's daily median there, label) for each scenario pinning ``output`` in month one."""
+    ds, model = report.ds, report.model
+    first = [r for r in report.scenario_rows if r["output"] == output and r["month"] == _month_labels(ds)[0]]
+    mid = ds["date"].values[min(14, ds.sizes["date"] - 1)]
+    points = []
+    for row in first:   # the scenario's daily value on the middle day, read from its own run
+        sds = model.with_scenario(row["scenario"]).run(samples=min(int(ds.attrs["samples"]), SCENARIO_SAMPLES),
+                                                       seed=int(ds.attrs["seed"]))
+        value = float(sds[f"{output}_daily"].sel(quantile=0.5, date=mid))
+        points.append((mid, value, f"{row['scenario']} ({TAG_MEANING[row['status']]})" if row["status"] == "U"
+                       else row["scenario"]))
+    return points
 
 
 def _scenario_label(row) -> str:
@@ -241,25 +260,39 @@ def blocks(report: Report, command_line: str) -> list:
                  f"seed {int(ds.attrs['seed'])}, created {ds.attrs['created']}. Regenerate with `{command_line}`."),
            ("p", model.description)]
 
-    out.append(("h", 2, "Monthly results: median and 90% interval"))
-    rows = []
-    for name, output in model.outputs.items():
-        for m, month in enumerate(months):
-            lo, mid, hi = (_quantile(ds, name, q, m) for q in (0.05, 0.5, 0.95))
-            factor, unit = scale([hi], output.unit)
-            rows.append([month, name, format_number(mid / factor), f"{format_number(lo / factor)} to {format_number(hi / factor)}",
-                         unit, output.long_name])
-    out.append(("table", ["month", "output", "median", "90% interval", "unit", "what"], rows))
+    long = is_long(ds)
+    if long:
+        out.append(("h", 2, "Yearly results: median and 90% interval"))
+        out.append(("p", f"{len(months)} months are summarised per calendar year: each sample's months are summed "
+                         "(totals) or averaged over the days (means) within the year, then the quantiles are taken. "
+                         "Every month's quantiles are in results.nc."))
+        out.append(("table", ["year", "output", "median", "90% interval", "unit", "what"],
+                    yearly_results_rows(report, scale)))
+    else:
+        out.append(("h", 2, "Monthly results: median and 90% interval"))
+        rows = []
+        for name, output in model.outputs.items():
+            for m, month in enumerate(months):
+                lo, mid, hi = (_quantile(ds, name, q, m) for q in (0.05, 0.5, 0.95))
+                factor, unit = scale([hi], output.unit)
+                rows.append([month, name, format_number(mid / factor), f"{format_number(lo / factor)} to {format_number(hi / factor)}",
+                             unit, output.long_name])
+        out.append(("table", ["month", "output", "median", "90% interval", "unit", "what"], rows))
     out.append(("figure", f"fan_{report.headline}"))
+    out += reference_blocks(report, si)
+    out += item_blocks(report)
+    when = "year" if long else "month"
+    scenario_rows = yearly_scenario_rows(report) if long else report.scenario_rows
+    corner_rows = yearly_corner_rows(report) if long else report.corner_rows
 
     out.append(("h", 2, "Published values in our distribution"))
     out.append(("p", "Each scenario fixes the published inputs on top of the priors; where it pins an output to one "
-                     "number, that number's percentile is the share of our per-sample monthly draws "
+                     "number, that number's percentile is the share of our per-sample draws of the same month (or year) "
                      f"({min(int(ds.attrs['samples']), KEEP_MAX):,} kept) at or below it. Status tags: S read in the source, "
                      "S2 read in a secondary source, I inferred with the arithmetic shown, U not known for certain."))
     rows = [[r["scenario"], r["status"] or "-", r["output"], r["month"], si(r["value"], r["unit"]),
-             f"{r['percentile']:.1f}", f"{100 - r['percentile']:.1f}%", r["description"]] for r in report.scenario_rows]
-    out.append(("table", ["scenario", "status", "output", "month", "value", "percentile", "our mass above", "what it is"], rows))
+             f"{r['percentile']:.1f}", f"{100 - r['percentile']:.1f}%", r["description"]] for r in scenario_rows]
+    out.append(("table", ["scenario", "status", "output", when, "value", "percentile", "our mass above", "what it is"], rows))
     for output in report.compared:
         out.append(("figure", f"distribution_{output}"))
     uncertain = [s for s in model.scenarios.values() if s.status == "U"]
@@ -277,14 +310,14 @@ def blocks(report: Report, command_line: str) -> list:
                      "sits at z = 1.645 x sqrt(k), about the 99th percentile for k = 2 and the 99.8th for k = 3. "
                      "Here, with every sampled input at its own 5th or 95th percentile:"))
     rows = []
-    for r in report.corner_rows:
+    for r in corner_rows:
         rows.append([r["output"], r["month"], si(r["corner_low"], r["unit"]), f"{r['corner_low_percentile']:.2f}",
                      si(r["p5"], r["unit"]), si(r["p95"], r["unit"]), si(r["corner_high"], r["unit"]),
                      f"{r['corner_high_percentile']:.2f}", f"{100 - r['corner_high_percentile']:.2f}%"])
-    out.append(("table", ["output", "month", "all inputs at p5", "its percentile", "actual p5", "actual p95",
+    out.append(("table", ["output", when, "all inputs at p5", "its percentile", "actual p5", "actual p95",
                           "all inputs at p95", "its percentile", "mass above it"], rows))
-    for r in [r for r in report.scenario_rows if r["output"] == report.headline][:1] + \
-             [r for r in report.scenario_rows if r["output"] == report.headline][1:]:
+    for r in [r for r in scenario_rows if r["output"] == report.headline][:1] + \
+             [r for r in scenario_rows if r["output"] == report.headline][1:]:
         out.append(("p", f"`{r['scenario']}` ({si(r['value'], r['unit'])}, {r['month']}): {100 - r['percentile']:.1f}% of our "
                          f"{r['output']} distribution lies above it and {r['percentile']:.1f}% below."))
     if "paths" in report.figures:

@@ -187,7 +187,7 @@ def test_shipped_model_reads_as_documented():
     assert model.regions.mode == "dirichlet" and sum(r.share for r in model.regions.regions) == pytest.approx(1)
     for p in model.all_parameters():
         assert p.source.strip() and p.unit.strip(), p.name
-    assert set(model.scenarios) == {"ludvigsen_high", "de_vries_fleet"}
+    assert set(model.scenarios) == {"ludvigsen_high", "ludvigsen_low", "de_vries_fleet"}
     assert len(model.sha256) == 64
 
 

@@ -93,7 +93,10 @@ def _gamma(s, alpha):
             continue
         v = v * v * v
         u = _uniform(s)
-        if math.log(u) < 0.5 * x * x + d - d * v + d * math.log(v):
+        x2 = x * x
+        if u < 1.0 - 0.0331 * x2 * x2:  # the paper's squeeze: implies the log test, skips two logs
+            return d * v * boost
+        if math.log(u) < 0.5 * x2 + d - d * v + d * math.log(v):
             return d * v * boost
 
 

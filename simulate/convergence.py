@@ -95,3 +95,45 @@ def stage_samples(samples: int, rtol, max_samples, block_size: int) -> list[int]
     while stages[-1] < cap:
         stages.append(min(cap, 2 * stages[-1]))
     return stages
+
+
+def history(model, output: str, *, scale: str = "monthly", time_index: int = 0, seed: int = 0,
+            start: int = 65_536, max_samples: int = 4_194_304, level: float = CI_LEVEL, client=None):
+    """Quantiles of one output and their confidence intervals as the sample count doubles.
+
+    Returns an ``xarray.Dataset`` with ``estimate``, ``ci_low`` and ``ci_high`` over
+    (``samples``, ``quantile``); each row equals what a fixed run of that many samples reports.
+    ``scale`` is "daily" or "monthly"; ``time_index`` picks the day or month.
+    """
+    import xarray as xr
+
+    from .errors import ModelError
+    from .program import compile_model
+    from .results import QUANTILES, histogram_quantiles
+    from .runner import BLOCK_SIZE, sample_stages
+
+    if output not in model.outputs:
+        raise ModelError("is not an output of this model", path=model.path, field="output", value=output,
+                         fix=f"use one of {list(model.outputs)}")
+    program = compile_model(model)
+    n_times = program.n_days if scale == "daily" else program.n_months
+    if scale not in ("daily", "monthly") or not 0 <= time_index < n_times:
+        raise ModelError("is not a day or month of the model's period", path=model.path, field="scale/time_index",
+                         value=(scale, time_index), fix=f"scale 'daily' or 'monthly', time_index 0 to {n_times - 1}")
+    o = list(model.outputs).index(output)
+    t = time_index + (program.n_days if scale == "monthly" else 0)
+    stages = stage_samples(start, 1.0, max(start, max_samples), BLOCK_SIZE)
+    rows = []
+    for n, windows, merged in sample_stages(program, seed, stages, client=client):
+        counts = merged.hist[windows.offset[o, t]:windows.offset[o, t] + windows.length[o, t] + 2]
+        args = (counts, windows.lo_key[o, t], *merged.extremes[o, t])
+        q, _ = histogram_quantiles(*args, QUANTILES)
+        rows.append((q, *quantile_interval(*args, QUANTILES, level)))
+    out = model.outputs[output]
+    when = (model.period.dates[time_index] if scale == "daily" else model.period.months[time_index])
+    attrs = {"units": out.unit, "long_name": f"{out.long_name} ({scale}, {when})"}
+    data = {name: (("samples", "quantile"), np.array([r[i] for r in rows]), attrs)
+            for i, name in enumerate(("estimate", "ci_low", "ci_high"))}
+    return xr.Dataset(data, coords={"samples": np.array(stages), "quantile": np.array(QUANTILES)},
+                      attrs={"output": output, "scale": scale, "time": str(when), "seed": seed,
+                             "ci_level": level})

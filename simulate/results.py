@@ -99,7 +99,7 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
             start = windows.offset[o, t]
             counts = merged.hist[start:start + windows.length[o, t] + 2]
             q[o, t], outside = histogram_quantiles(counts, windows.lo_key[o, t], *merged.extremes[o, t])
-            ci[:, o, t] = quantile_interval(counts, windows.lo_key[o, t], *merged.extremes[o, t], QUANTILES)
+            ci[:, o, t] = quantile_interval(counts, windows.lo_key[o, t], *merged.extremes[o, t], QUANTILES, CI_LEVEL)
             if outside:
                 outside_any.append(out_names[o])
     count, s1, s2 = merged.stats[..., 0], merged.stats[..., 1], merged.stats[..., 2]

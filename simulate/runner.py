@@ -140,26 +140,15 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
     started = time.perf_counter()
 
     shape = (program.out_reg.shape[1], program.n_days + program.n_months)
-    final_sizes = block_sizes(stages[-1])
-    _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed, final_sizes[:1], 0)
-    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0])
-
     keep = min(int(keep), stages[-1])
     keep_rows = min(stages[-1], -(-keep // kernel.TILE) * kernel.TILE) if keep else 0
     keep_arrays = (np.full((keep_rows, len(program.draw_regs)), np.nan),
                    np.full((keep_rows, shape[0], program.n_months), np.nan))
-    merged = Reductions.start(shape, windows.total)
     bar = _progress_bar(progress, stages[-1])
-    done_blocks, error, where, target = 0, np.nan, None, stages[0]
+    error, where = np.nan, None
     try:
-        for target in stages:
-            sizes = block_sizes(target)  # earlier stages hold whole blocks: a prefix of later ones
-            for n_done, (hist, stats, extremes) in _reductions(program, windows, seed, sizes, done_blocks,
-                                                               client, keep_arrays, keep_rows):
-                merged.add(hist, stats, extremes)
-                if bar is not None:
-                    bar.update(n_done)
-            done_blocks = len(sizes)
+        for target, windows, merged in sample_stages(program, seed, stages, client=client,
+                                                     keep_arrays=keep_arrays, keep_rows=keep_rows, bar=bar):
             if rtol is not None:
                 error, where = worst_relative_error(windows, merged)
                 if bar is not None:
@@ -185,6 +174,30 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
     kept = (keep_arrays[0][:keep], keep_arrays[1][:keep]) if keep else None
     return build_dataset(model, program, windows, merged, samples=done, seed=seed,
                          elapsed_s=elapsed, kept=kept, extra_attrs=extra)
+
+
+def sample_stages(program, seed: int, stages, *, client=None, keep_arrays=None, keep_rows: int = 0, bar=None):
+    """Yield ``(samples, windows, merged)`` after each cumulative sample count in ``stages``.
+
+    Histogram windows come from a pilot of block 0 as it is in the last stage, so stopping after
+    any stage gives the same numbers as a fixed run of that many samples. Stages other than the
+    last must hold whole blocks (see :func:`simulate.convergence.stage_samples`).
+    """
+    shape = (program.out_reg.shape[1], program.n_days + program.n_months)
+    _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
+                                                  block_sizes(stages[-1])[:1], 0)
+    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0])
+    merged = Reductions.start(shape, windows.total)
+    done_blocks = 0
+    for target in stages:
+        sizes = block_sizes(target)  # earlier stages hold whole blocks: a prefix of later ones
+        for n_done, (hist, stats, extremes) in _reductions(program, windows, seed, sizes, done_blocks,
+                                                           client, keep_arrays, keep_rows):
+            merged.add(hist, stats, extremes)
+            if bar is not None:
+                bar.update(n_done)
+        done_blocks = len(sizes)
+        yield target, windows, merged
 
 
 def _reductions(program, windows, seed, sizes, first_block, client, keep_arrays, keep_rows):

@@ -71,7 +71,7 @@ def _dask_client(args):
         from dask.distributed import Client
 
         try:
-            return Client(args.scheduler, timeout="20s"), None
+            return Client(args.scheduler), None   # waits distributed.comm.timeouts.connect
         except (OSError, TimeoutError) as exc:
             raise ModelError(f"cannot reach the dask scheduler ({exc})", path=None, field="--scheduler",
                              value=args.scheduler, fix="start one with `dask scheduler` and pass its tcp:// address")

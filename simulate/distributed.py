@@ -51,6 +51,6 @@ def local_cluster(n_workers: int):
     """A LocalCluster of ``n_workers`` single-threaded worker processes and a client on it."""
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            env={"NUMBA_NUM_THREADS": "1"})
     return Client(cluster), cluster

@@ -78,14 +78,25 @@ def _ndtri(p):
 
 
 @njit(**JIT)
-def _gamma(s, alpha):
-    """A Gamma(alpha, 1) draw (Marsaglia & Tsang, ACM TOMS 26(3), 2000; alpha < 1 via boosting)."""
-    boost = 1.0
+def _gamma_setup(alpha):
+    """Constants of :func:`_gamma_dc` for shape ``alpha``: (d, c, 1/alpha or 0 when alpha >= 1)."""
+    inv = 0.0
     if alpha < 1.0:
-        boost = _uniform(s) ** (1.0 / alpha)
+        inv = 1.0 / alpha
         alpha += 1.0
     d = alpha - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
+    return d, 1.0 / math.sqrt(9.0 * d), inv
+
+
+@njit(**JIT)
+def _gamma_dc(s, d, c, inv):
+    """A Gamma(alpha, 1) draw (Marsaglia & Tsang, ACM TOMS 26(3), 2000; alpha < 1 via boosting).
+
+    ``d, c, inv`` come from :func:`_gamma_setup`, hoisted out of per-sample loops.
+    """
+    boost = 1.0
+    if inv > 0.0:
+        boost = _uniform(s) ** inv
     while True:
         x = _ndtri(_uniform(s))
         v = 1.0 + c * x
@@ -98,6 +109,13 @@ def _gamma(s, alpha):
             return d * v * boost
         if math.log(u) < 0.5 * x2 + d - d * v + d * math.log(v):
             return d * v * boost
+
+
+@njit(**JIT)
+def _gamma(s, alpha):
+    """A Gamma(alpha, 1) draw; see :func:`_gamma_dc`."""
+    d, c, inv = _gamma_setup(alpha)
+    return _gamma_dc(s, d, c, inv)
 
 
 @njit(**JIT)
@@ -119,9 +137,11 @@ def _draw_slot(code, par, table, s, out, n):
             else:
                 out[i] = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
     elif code == SCALED_BETA:
+        dx, cx, ix = _gamma_setup(par[0])
+        dy, cy, iy = _gamma_setup(par[1])
         for i in range(n):
-            x = _gamma(s, par[0])
-            y = _gamma(s, par[1])
+            x = _gamma_dc(s, dx, cx, ix)
+            y = _gamma_dc(s, dy, cy, iy)
             out[i] = par[2] + par[3] * x / (x + y)
     elif code == NORMAL:
         lo, hi = par[2], par[3]
@@ -143,10 +163,13 @@ def _draw_slot(code, par, table, s, out, n):
 @njit(**JIT)
 def _draw_dirichlet(par, table, s, regs, first_reg, n):
     offset, count = int(par[0]), int(par[1])
+    setup = np.empty((count, 3))
+    for k in range(count):
+        setup[k, 0], setup[k, 1], setup[k, 2] = _gamma_setup(table[offset + k])
     for i in range(n):
         total = 0.0
         for k in range(count):
-            g = _gamma(s, table[offset + k])
+            g = _gamma_dc(s, setup[k, 0], setup[k, 1], setup[k, 2])
             regs[first_reg + k, i] = g
             total += g
         for k in range(count):

@@ -101,6 +101,8 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     This is the unit of work a dask task runs; its result depends only on its arguments.
     """
     p = program
+    if int(np.sum(sizes)) >= 2**31:
+        raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
     blocks = np.arange(first_block, first_block + len(sizes))
     states = block_states(seed, blocks, p.n_streams)
     first_sample = blocks * BLOCK_SIZE

@@ -310,8 +310,9 @@ def reduce_blocks(block_sizes, states, n_chunks,
 
     Returns ``(hist, stats, extremes)``: int64 histogram counts summed over blocks
     (``(hist_total,)``; fewer than 2**31 samples per call), and per-block
-    ``(n_finite, sum(x - shift), sum((x - shift)**2))`` and ``(min, max)`` for every output and time (days, then months). Blocks are dealt to
-    ``n_chunks`` workers in a fixed pattern; results do not depend on ``n_chunks``.
+    ``(n_finite, sum(x - shift), sum((x - shift)**2))`` and ``(min, max)`` for every output and
+    time (days, then months). Blocks are dealt to ``n_chunks`` workers in a fixed pattern;
+    results do not depend on ``n_chunks``.
     """
     n_blocks = block_sizes.shape[0]
     n_out = out_reg.shape[1]

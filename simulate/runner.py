@@ -173,6 +173,7 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
             warnings.warn(f"{model.path or model.name}: stopped at max_samples={done:,} before reaching "
                           f"rtol={rtol:g}: worst relative error {error:.3g} ({name}, {scale} {when}); "
                           "raise max_samples or rtol", RuntimeWarning, stacklevel=3)
+    keep = min(keep, done)
     kept = (keep_arrays[0][:keep], keep_arrays[1][:keep]) if keep else None
     return build_dataset(model, program, windows, merged, samples=done, seed=seed,
                          elapsed_s=elapsed, kept=kept, extra_attrs=extra)

@@ -29,6 +29,12 @@ def _run_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--scenario", help="fix parameters at a named scenario of the model file")
     parser.add_argument("--out", help="write the results Dataset to this netCDF file")
+    parser.add_argument("--rtol", type=float, help="add samples until every 5/50/95%% quantile's 95%% interval "
+                        "is within this relative error (e.g. 0.01); --samples is then the starting count")
+    parser.add_argument("--max-samples", type=int, help="with --rtol: stop here even if not converged (default 1e8)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run blocks on this dask.distributed scheduler")
+    where.add_argument("--workers", type=int, metavar="N", help="start a local dask cluster of N worker processes")
 
 
 @command("run", "sample a model and print median and 90% interval per month")(_run_arguments)
@@ -40,11 +46,43 @@ def _run(args):
     model = load(args.priors)
     if args.scenario:
         model = model.with_scenario(args.scenario)
-    ds = model.run(samples=args.samples, seed=args.seed)
+    client, cluster = _dask_client(args)
+    try:
+        ds = model.run(samples=args.samples, seed=args.seed, rtol=args.rtol, max_samples=args.max_samples,
+                       client=client)
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     print(summary_table(ds))
+    if args.rtol is not None:
+        state = "converged" if ds.attrs["converged"] else "NOT converged (max samples reached)"
+        print(f"{state}: worst relative error {ds.attrs['max_relative_error']:.3g} "
+              f"(rtol {args.rtol:g}) after {ds.attrs['samples']:,} samples")
     if args.out:
         path = save_netcdf(ds, args.out)
         print(f"wrote {path}")
+
+
+def _dask_client(args):
+    """A dask client for --scheduler or --workers, else (None, None)."""
+    if args.scheduler:
+        from dask.distributed import Client
+
+        try:
+            return Client(args.scheduler), None   # waits distributed.comm.timeouts.connect
+        except (OSError, TimeoutError) as exc:
+            raise ModelError(f"cannot reach the dask scheduler ({exc})", path=None, field="--scheduler",
+                             value=args.scheduler, fix="start one with `dask scheduler` and pass its tcp:// address")
+    if args.workers is not None:
+        if args.workers < 1:
+            raise ModelError("must be at least 1", path=None, field="--workers", value=args.workers,
+                             fix="pass --workers 2 for two worker processes")
+        from .distributed import local_cluster
+
+        return local_cluster(args.workers)
+    return None, None
 
 
 def _check_arguments(parser):

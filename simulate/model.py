@@ -117,17 +117,26 @@ class Model:
     scenario: str | None = None
 
     # -- the Python API --------------------------------------------------------------------------
-    def run(self, samples: int = 100_000, seed: int = 0, *, keep: int = 0, progress: bool | None = None):
+    def run(self, samples: int = 100_000, seed: int = 0, *, keep: int = 0, progress: bool | None = None,
+            rtol: float | None = None, max_samples: int | None = None, client=None):
         """Sample the model and return the results as an ``xarray.Dataset``.
 
         ``samples`` draws are made in fixed-size blocks, block ``k`` from
         ``SeedSequence(seed, spawn_key=(k,))``, so the numbers depend only on (model, samples, seed).
         ``keep`` > 0 also returns the first ``keep`` per-sample draws (inputs and monthly outputs),
         which sensitivity analysis uses.
+
+        ``rtol``: start with ``samples`` (rounded up to whole blocks) and double the sample count
+        until the 95% confidence interval of every 5%, 50% and 95% quantile of every output, daily
+        and monthly, has half-width below ``rtol`` times the estimate, or ``max_samples`` (default
+        10^8) is reached; the Dataset's ``converged`` attribute (1/0) and a warning say which.
+        ``client``: a ``dask.distributed.Client``; blocks run as tasks on its workers with
+        bit-identical results. ``progress``: a progress bar on stderr (default: when it is a terminal).
         """
         from .runner import run_model
 
-        return run_model(self, samples=samples, seed=seed, keep=keep, progress=progress)
+        return run_model(self, samples=samples, seed=seed, keep=keep, progress=progress, rtol=rtol,
+                         max_samples=max_samples, client=client)
 
     def calibrate(self, samples: int = 200_000, seed: int = 0, *, observations=None, reconcile=None,
                   keep: int = 10_000):

@@ -43,56 +43,76 @@ class Reductions:
         self.extremes[..., 1] = np.maximum(self.extremes[..., 1], block_extremes[..., 1].max(axis=0))
 
 
-def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES, floor=0):
-    """Quantiles (numpy's default, linear between order statistics) from one key histogram.
+def values_at_ranks(counts, lo_key, vmin, vmax, ranks, floor=0):
+    """The values of the order statistics with 0-based ``ranks`` in one key histogram.
 
     ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``. Inside a bin the order
     statistics are taken as evenly spread, so the error is below one bin width (0.39%).
-    Returns ``(values, outside)`` where ``outside`` is True when a quantile fell outside the window.
+    Returns ``(values, outside)`` where ``outside`` is True when a rank fell outside the window
+    (its value is then clamped to the sample minimum or maximum).
     """
     from .runner import key_bounds
 
     counts = np.asarray(counts)
-    total = counts.sum()
+    ranks = np.asarray(ranks, dtype=np.int64)
+    cum = np.cumsum(counts)
+    b = np.searchsorted(cum, ranks, side="right")
+    edge = (b == 0) | (b == len(counts) - 1)
+    inner = np.clip(b, 1, len(counts) - 2)
+    lo, hi = key_bounds(lo_key + inner - 1, floor)
+    before = cum[inner] - counts[inner]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = lo + (ranks - before + 0.5) / counts[inner] * (hi - lo)
+    values = np.where(edge, np.where(b == 0, vmin, vmax), np.clip(values, vmin, vmax))
+    return values, bool(edge.any())
+
+
+def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES, floor=0):
+    """Quantiles (numpy's default, linear between order statistics) from one key histogram.
+
+    ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``; see :func:`values_at_ranks`.
+    Returns ``(values, outside)`` where ``outside`` is True when a quantile fell outside the window.
+    """
+    total = int(np.sum(counts))
     if total == 0:
         return np.full(len(quantiles), np.nan), False
-    cum = np.cumsum(counts)
-    outside = False
-
-    def at_rank(j):
-        nonlocal outside
-        b = int(np.searchsorted(cum, j, side="right"))
-        if b == 0 or b == len(counts) - 1:
-            outside = True
-            return vmin if b == 0 else vmax
-        before = cum[b] - counts[b]
-        lo, hi = key_bounds(lo_key + b - 1, floor)
-        value = float(lo) + (j - before + 0.5) / counts[b] * (float(hi) - float(lo))
-        return min(max(value, vmin), vmax)
-
-    values = []
-    for q in quantiles:
-        rank = q * (total - 1)
-        j = int(np.floor(rank))
-        low = at_rank(j)
-        high = at_rank(min(j + 1, total - 1))
-        values.append(low + (rank - j) * (high - low))
-    return np.array(values), outside
+    rank = np.asarray(quantiles) * (total - 1)
+    j = np.floor(rank).astype(np.int64)
+    both, outside = values_at_ranks(counts, lo_key, vmin, vmax, np.concatenate([j, np.minimum(j + 1, total - 1)]), floor)
+    low, high = both[:len(j)], both[len(j):]
+    return low + (rank - j) * (high - low), outside
 
 
-def build_dataset(model, program, windows, merged: Reductions, *, samples, seed, elapsed_s, kept=None):
-    """Assemble the results Dataset from merged reductions."""
+def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=None):
+    """Quantiles of output ``o`` at time ``t`` and their confidence bounds, from merged histograms.
+
+    Returns ``(quantiles, low, high, outside)``; see :func:`histogram_quantiles` and
+    :func:`simulate.convergence.quantile_interval`.
+    """
+    from .convergence import CI_LEVEL, quantile_interval
+
+    start = windows.offset[o, t]
+    counts = merged.hist[start:start + windows.length[o, t] + 2]
+    args = (counts, windows.lo_key[o, t], *merged.extremes[o, t])
+    q, outside = histogram_quantiles(*args, quantiles, floor=windows.floor[o, t])
+    low, high = quantile_interval(*args, quantiles, CI_LEVEL if level is None else level, floor=windows.floor[o, t])
+    return q, low, high, outside
+
+
+def build_dataset(model, program, windows, merged: Reductions, *, samples, seed, elapsed_s, kept=None,
+                  extra_attrs=None):
+    """Assemble the results Dataset from merged reductions (``extra_attrs`` go on the Dataset)."""
+    from .convergence import CHECKED_QUANTILES, CI_LEVEL, quantile_interval, relative_error
+
     out_names = list(model.outputs)
     n_days, n_months = program.n_days, program.n_months
     n_times = n_days + n_months
     q = np.empty((len(out_names), n_times, len(QUANTILES)))
+    ci = np.empty((2,) + q.shape)
     outside_any = []
     for o in range(len(out_names)):
         for t in range(n_times):
-            start = windows.offset[o, t]
-            counts = merged.hist[start:start + windows.length[o, t] + 2]
-            q[o, t], outside = histogram_quantiles(counts, windows.lo_key[o, t], *merged.extremes[o, t],
-                                                   floor=windows.floor[o, t])
+            q[o, t], ci[0, o, t], ci[1, o, t], outside = cell_quantiles(windows, merged, o, t)
             if outside:
                 outside_any.append(out_names[o])
     count, s1, s2 = merged.stats[..., 0], merged.stats[..., 1], merged.stats[..., 2]
@@ -114,6 +134,10 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
             how = "per day" if scale == "daily" else ("monthly total" if out.aggregate == "sum" else "monthly mean")
             attrs = {"units": out.unit, "long_name": f"{out.long_name}, {how}", "aggregate": out.aggregate}
             data[f"{name}_{scale}"] = (("quantile", dim), q[o, times].T, attrs)
+            for b, bound in enumerate(("low", "high")):
+                data[f"{name}_{scale}_ci_{bound}"] = (("quantile", dim), ci[b, o, times].T, {
+                    **attrs, "long_name": f"{bound} end of the {CI_LEVEL:.0%} confidence interval of each quantile of "
+                    f"{attrs['long_name']}", "confidence_level": CI_LEVEL})
             data[f"{name}_{scale}_mean"] = ((dim,), mean[o, times], {**attrs, "long_name": f"mean of {attrs['long_name']}"})
             data[f"{name}_{scale}_std"] = ((dim,), std[o, times], {**attrs, "long_name": f"standard deviation of {attrs['long_name']}"})
             data[f"{name}_{scale}_nonfinite"] = ((dim,), nonfinite[o, times], {
@@ -129,6 +153,14 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
             data[f"{name}_monthly_samples"] = (("sample", "month"), monthly[:, o, :], {
                 "units": out.unit, "long_name": f"{out.long_name}, per-sample monthly {out.aggregate}"})
     ds = xr.Dataset(data, coords=coords, attrs=provenance(model, samples=samples, seed=seed, elapsed_s=elapsed_s))
+    checked = [QUANTILES.index(p) for p in CHECKED_QUANTILES]
+    errors = relative_error(q[..., checked], ci[0][..., checked], ci[1][..., checked])
+    ds.attrs.update({
+        "ci_level": CI_LEVEL,
+        "ci_method": "order-statistic (binomial) interval read from the histogram counts",
+        "max_relative_error": float(np.nanmax(errors)) if not np.isnan(errors).all() else np.nan,
+        "max_relative_error_quantiles": ", ".join(str(p) for p in CHECKED_QUANTILES),
+        **(extra_attrs or {})})
     bad = {name: int(ds[f"{name}_monthly_nonfinite"].max()) for name in out_names
            if int(ds[f"{name}_monthly_nonfinite"].max()) > 0}
     if bad:

@@ -107,6 +107,8 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     This is the unit of work a dask task runs; its result depends only on its arguments.
     """
     p = program
+    if int(np.sum(sizes)) >= 2**31:
+        raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
     blocks = np.arange(first_block, first_block + len(sizes))
     states = block_states(seed, blocks, p.n_streams)
     first_sample = blocks * BLOCK_SIZE
@@ -124,33 +126,132 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
         first_sample, p.draw_regs, keep_draws, keep_monthly)
 
 
-def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None):
+def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, rtol=None, max_samples=None,
+              client=None):
     """Sample ``model`` and return its results Dataset (see :meth:`simulate.model.Model.run`)."""
+    from .convergence import DEFAULT_MAX_SAMPLES, stage_samples, worst_relative_error
     from .errors import ModelError
 
-    for name, value, low in (("samples", samples, 1), ("seed", seed, 0), ("keep", keep, 0)):
+    if max_samples is None and rtol is not None:
+        max_samples = max(DEFAULT_MAX_SAMPLES, samples)
+    checks = [("samples", samples, 1), ("seed", seed, 0), ("keep", keep, 0)]
+    if max_samples is not None:
+        checks.append(("max_samples", max_samples, 1))
+    for name, value, low in checks:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
             raise ModelError(f"must be an integer >= {low}", path=model.path, field=name, value=value,
-                             fix=f"pass {name}={max(low, 1000) if name == 'samples' else low} or more")
-    samples, seed, keep = int(samples), int(seed), min(int(keep), int(samples))
+                             fix=f"pass {name}={max(low, 1000) if 'samples' in name else low} or more")
+    if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1):
+        raise ModelError("must be a number between 0 and 1", path=model.path, field="rtol", value=rtol,
+                         fix="pass rtol=0.01 for quantiles within 1% (at 95% confidence)")
+    samples, seed = int(samples), int(seed)
+    stages = stage_samples(samples, rtol, None if max_samples is None else int(max_samples), BLOCK_SIZE)
     program = compile_model(model)
-    sizes = block_sizes(samples)
     started = time.perf_counter()
 
     shape = (program.out_reg.shape[1], program.n_days + program.n_months)
-    _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed, sizes[:1], 0)
-    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0])
-
-    keep_rows = min(samples, -(-keep // kernel.TILE) * kernel.TILE) if keep else 0
+    keep = min(int(keep), stages[-1])
+    keep_rows = min(stages[-1], -(-keep // kernel.TILE) * kernel.TILE) if keep else 0
     keep_arrays = (np.full((keep_rows, len(program.draw_regs)), np.nan),
                    np.full((keep_rows, shape[0], program.n_months), np.nan))
-    merged = Reductions.start(shape, windows.total)
-    for first in range(0, len(sizes), BATCH_BLOCKS):
-        batch = sizes[first:first + BATCH_BLOCKS]
-        hist, stats, extremes = reduce_range(program, windows, seed, batch, first,
-                                             keep_arrays if first * BLOCK_SIZE < keep_rows else None)
-        merged.add(hist, stats, extremes)
+    bar = _progress_bar(progress, stages[-1])
+    error, where = np.nan, None
+    try:
+        for target, windows, merged in sample_stages(program, seed, stages, client=client,
+                                                     keep_arrays=keep_arrays, keep_rows=keep_rows, bar=bar):
+            if rtol is not None:
+                error, where = worst_relative_error(windows, merged)
+                if bar is not None:
+                    bar.set_postfix_str(f"worst relative error {error:.3g}")
+                if error < rtol:
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+    done = target
     elapsed = time.perf_counter() - started
+    extra = {}
+    if rtol is not None:
+        converged = bool(error < rtol)
+        extra = {"rtol": float(rtol), "max_samples": int(max_samples), "converged": int(converged)}
+        if not converged:
+            import warnings
+
+            name, scale, when = _describe(model, program, where)
+            warnings.warn(f"{model.path or model.name}: stopped at max_samples={done:,} before reaching "
+                          f"rtol={rtol:g}: worst relative error {error:.3g} ({name}, {scale} {when}); "
+                          "raise max_samples or rtol", RuntimeWarning, stacklevel=3)
+    keep = min(keep, done)
     kept = (keep_arrays[0][:keep], keep_arrays[1][:keep]) if keep else None
-    return build_dataset(model, program, windows, merged, samples=samples, seed=seed,
-                         elapsed_s=elapsed, kept=kept)
+    return build_dataset(model, program, windows, merged, samples=done, seed=seed,
+                         elapsed_s=elapsed, kept=kept, extra_attrs=extra)
+
+
+def sample_stages(program, seed: int, stages, *, client=None, keep_arrays=None, keep_rows: int = 0, bar=None):
+    """Yield ``(samples, windows, merged)`` after each cumulative sample count in ``stages``.
+
+    Histogram windows come from a pilot of block 0 as it is in the last stage, so stopping after
+    any stage gives the same numbers as a fixed run of that many samples. Stages other than the
+    last must hold whole blocks (see :func:`simulate.convergence.stage_samples`).
+    """
+    shape = (program.out_reg.shape[1], program.n_days + program.n_months)
+    _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
+                                                  block_sizes(stages[-1])[:1], 0)
+    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0])
+    merged = Reductions.start(shape, windows.total)
+    done_blocks = 0
+    for target in stages:
+        sizes = block_sizes(target)  # earlier stages hold whole blocks: a prefix of later ones
+        for n_done, (hist, stats, extremes) in _reductions(program, windows, seed, sizes, done_blocks,
+                                                           client, keep_arrays, keep_rows):
+            merged.add(hist, stats, extremes)
+            if bar is not None:
+                bar.update(n_done)
+        done_blocks = len(sizes)
+        yield target, windows, merged
+
+
+def _reductions(program, windows, seed, sizes, first_block, client, keep_arrays, keep_rows):
+    """Yield ``(samples, (hist, stats, extremes))`` for blocks ``first_block..len(sizes)`` in block order.
+
+    Local runs call the kernel on batches of ``BATCH_BLOCKS``; with a dask ``client`` the batches
+    run as tasks and only their reductions come back. Blocks holding kept samples run here.
+    """
+    n_blocks = len(sizes)
+    local_until = first_block
+    while local_until < n_blocks and local_until * BLOCK_SIZE < keep_rows:
+        local_until += 1
+    if client is None:
+        local_until = n_blocks
+    for first in range(first_block, local_until, BATCH_BLOCKS):
+        batch = sizes[first:min(first + BATCH_BLOCKS, local_until)]
+        keep = keep_arrays if first * BLOCK_SIZE < keep_rows else None
+        yield int(batch.sum()), reduce_range(program, windows, seed, batch, first, keep)
+    if local_until < n_blocks:
+        from .distributed import ordered_reductions
+
+        yield from ordered_reductions(client, program, windows, seed, sizes, local_until)
+
+
+def _progress_bar(progress, total):
+    """A tqdm bar on stderr when asked, or by default when stderr is a terminal; shown after 2 s."""
+    import sys
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="samples", unit_scale=True, delay=2.0, file=sys.stderr, leave=False)
+
+
+def _describe(model, program, where):
+    """Output name, scale and date of a (output, time, quantile) location."""
+    if where is None:
+        return "?", "", ""
+    o, t, p = where
+    name = list(model.outputs)[o]
+    if t < program.n_days:
+        return name, "daily", f"{model.period.dates[t]}, quantile {p}"
+    return name, "monthly", f"{model.period.months[t - program.n_days]}, quantile {p}"

@@ -1,0 +1,56 @@
+"""Run blocks as tasks on a dask.distributed cluster and bring back only their reductions.
+
+Each task calls :func:`simulate.runner.reduce_range` on ``TASK_BLOCKS`` consecutive blocks. The
+program and histogram windows travel as task arguments (a few kB), so a task depends on nothing
+but its arguments: a worker that dies mid-run has its tasks rerun elsewhere with the same result.
+At most ``IN_FLIGHT_PER_THREAD`` tasks per worker thread are submitted ahead of the merge, so
+memory stays bounded however many samples are asked for; results are merged in block order, so
+they are bit-identical to a local run with the same seed and samples.
+"""
+from __future__ import annotations
+
+import collections
+import uuid
+
+TASK_BLOCKS = 8             # blocks per task: 524,288 samples, about a second of work
+IN_FLIGHT_PER_THREAD = 3    # tasks submitted ahead of the merge, per worker thread
+RETRIES = 3                 # reruns of a task that raised (a dead worker's tasks are rerun by the scheduler)
+
+
+def ordered_reductions(client, program, windows, seed, sizes, first_block):
+    """Yield ``(samples, (hist, stats, extremes))`` per task for blocks ``first_block..`` in block order."""
+    from .runner import reduce_range
+
+    starts = list(range(first_block, len(sizes), TASK_BLOCKS))
+    threads = max(1, sum(client.nthreads().values()))
+    limit = IN_FLIGHT_PER_THREAD * threads
+    run_id = uuid.uuid4().hex[:12]
+    pending = collections.deque()
+    next_task = 0
+
+    def submit(start):
+        batch = sizes[start:start + TASK_BLOCKS]
+        future = client.submit(reduce_range, program, windows, seed, batch, start, None,
+                               key=f"simulate-reduce-{run_id}-{start}", retries=RETRIES, pure=False)
+        pending.append((int(batch.sum()), future))
+
+    while next_task < len(starts) and len(pending) < limit:
+        submit(starts[next_task])
+        next_task += 1
+    while pending:
+        n, future = pending.popleft()
+        result = future.result()
+        future.release()
+        if next_task < len(starts):
+            submit(starts[next_task])
+            next_task += 1
+        yield n, result
+
+
+def local_cluster(n_workers: int):
+    """A LocalCluster of ``n_workers`` single-threaded worker processes and a client on it."""
+    from dask.distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           env={"NUMBA_NUM_THREADS": "1"})
+    return Client(cluster), cluster

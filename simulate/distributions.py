@@ -14,11 +14,10 @@ import numpy as np
 from scipy import stats
 
 from .errors import ModelError
+from .kernel import (DIRICHLET, DISCRETE, FIXED, LOGNORMAL, NORMAL,  # noqa: F401  (family codes)
+                     QTABLE_KNOTS, QTABLE_Z, TABULATED, TRIANGULAR, UNIFORM)
 
 Z95 = float(stats.norm.ppf(0.95))  # 1.6448536..., the half-width of a 90% interval in sd units
-
-# Kernel family codes (kernel.py switches on these).
-FIXED, UNIFORM, TRIANGULAR, SCALED_BETA, NORMAL, LOGNORMAL, DISCRETE, DIRICHLET = range(8)
 
 # Family name -> the accepted sets of keys (each set is one way to write it).
 FORMS = {
@@ -110,8 +109,8 @@ class Distribution:
 
     # -- the kernel's encoding -------------------------------------------------------------------
     def kernel_code(self) -> int:
-        return {"fixed": FIXED, "uniform": UNIFORM, "triangular": TRIANGULAR, "pert": SCALED_BETA,
-                "beta": SCALED_BETA, "normal": NORMAL, "lognormal": LOGNORMAL,
+        return {"fixed": FIXED, "uniform": UNIFORM, "triangular": TRIANGULAR, "pert": TABULATED,
+                "beta": TABULATED, "normal": NORMAL, "lognormal": LOGNORMAL,
                 "discrete": DISCRETE}[self.family]
 
     def kernel_params(self, table: list[float]) -> list[float]:
@@ -124,8 +123,9 @@ class Distribution:
         if self.family == "triangular":
             return [p["min"], p["mode"], p["max"]]
         if self.family in ("pert", "beta"):
-            a, b = self.beta_shapes()
-            return [a, b, p["min"], p["max"] - p["min"]]
+            offset = len(table)
+            table.extend(quantile_table(self.to_scipy()).tolist())
+            return [float(offset)]
         if self.family == "normal":
             cdf_lo = stats.norm.cdf((p.get("lower", -math.inf) - p["mean"]) / p["sd"])
             cdf_hi = stats.norm.cdf((p.get("upper", math.inf) - p["mean"]) / p["sd"])
@@ -139,6 +139,19 @@ class Distribution:
             table.extend(np.cumsum(weights / weights.sum()).tolist())
             return [float(offset), float(len(weights))]
         raise AssertionError(self.family)
+
+
+def quantile_table(frozen) -> np.ndarray:
+    """``frozen``'s quantile function at the kernel's normal-score grid (see kernel.TABULATED).
+
+    The upper half uses the survival function so that tails keep full precision.
+    """
+    z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
+    lower = z <= 0
+    values = np.empty_like(z)
+    values[lower] = frozen.ppf(stats.norm.cdf(z[lower]))
+    values[~lower] = frozen.isf(stats.norm.sf(z[~lower]))
+    return values
 
 
 def _short(value) -> str:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calendar import days_in_month, decimal_year
-from .distributions import DIRICHLET
+from scipy import stats
+
+from .distributions import DIRICHLET, quantile_table
 from .expressions import evaluate, names_in, parse_expression
 from .model import BUILTIN_NAMES, Derived
 
@@ -135,7 +137,8 @@ class _Compiler:
                 self.level[f"share_{region.name}"] = SAMPLE
             if regions.mode == "dirichlet":
                 offset = len(table)
-                table.extend(regions.concentration * r.share for r in regions.regions)
+                for r in regions.regions:   # log-quantile tables of Gamma(alpha_r), normalised in the kernel
+                    table.extend(np.log(quantile_table(stats.gamma(regions.concentration * r.share))).tolist())
                 codes.append(DIRICHLET)
                 pars.append([float(offset), float(len(share_regs)), 0.0, 0.0])
                 slot_reg.append(share_regs[0])

@@ -25,6 +25,7 @@ REGIONS = {  # share, PERT (min, mode, max) g/kWh
     "arizona": (0.05, (300, 380, 450)), "washington": (0.05, (85, 180, 300)), "europe": (0.10, (250, 320, 420)),
 }
 CONCENTRATION = 10.0
+OUTPUTS.update({f"co2_{region}_kg": "sum" for region in REGIONS})  # each region's part of co2_kg
 
 
 def day_share(year=2023, month=1, weekday_weights=(1.0, 1.0, 1.0, 1.0, 0.95, 0.85, 0.85), trend_per_day=0.023):
@@ -61,7 +62,10 @@ def sample_chunk(rng, n, share):
     queries = (visits * queries_per_visit)[:, None] * share[None, :]
     energy = queries * (914 / 230768 * scale * pue)[:, None]
     fleet = np.broadcast_to((servers * 6.5 * utilisation * 24 * pue)[:, None], (n, 31))
+    by_region = {f"co2_{region}_kg": energy * (shares[:, r] * intensity[:, r] / 1000)[:, None]
+                 for r, region in enumerate(REGIONS)}
     return {
+        **by_region,
         "energy_kwh": energy,
         "fleet_energy_kwh": fleet,
         "co2_kg": energy * (grid / 1000)[:, None],

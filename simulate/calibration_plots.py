@@ -69,7 +69,7 @@ def plot_path_agreement(ds, paths=("energy_kwh", "fleet_energy_kwh"), within_fac
     ax.plot(line, line, color="#2ca02c", lw=1, label="equal")
     order = np.argsort(weights)
     points = ax.scatter(b[order], a[order], c=weights[order], s=4, cmap="viridis", alpha=0.6,
-                        label="samples (colour: posterior weight)")
+                        label="samples (colour: posterior weight)", rasterized=True)  # small SVGs
     fig.colorbar(points, ax=ax, label="importance weight")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -29,7 +29,7 @@ from .report_references import (is_long, reference_blocks, reference_figures, ye
                                 yearly_results_rows, yearly_scenario_rows, item_blocks, item_outputs)
 from .units import format_number, scale_for
 
-SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table
+SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table (at most)
 TORNADO_SAMPLES = 100_000
 KEEP_MAX = 1_000_000        # per-sample draws kept for percentiles (memory: ~200 bytes per sample)
 SCENARIO_SAMPLES = 4096     # samples per scenario or corner run (their pinned outputs are constants)
@@ -144,7 +144,7 @@ def compute(model, samples: int, seed: int) -> Report:
                                 "corner_high_percentile": percentile_of(draws, high)})
     calibration = None
     if model.observations or model.reconcile is not None:
-        calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=20_000)
+        calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=5_000)
     report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
                     _sensitivity(model, headline, samples, seed))
     report.figures = make_figures(report)
@@ -155,7 +155,8 @@ def _sensitivity(model, output, samples, seed) -> dict:
     """Sobol indices and tornado swings of the headline output's first month (none if all inputs are fixed)."""
     if all(p.dist is not None and p.dist.family == "fixed" and not p.by_month for p in model.all_parameters()):
         return {}
-    sobol = model.sensitivity(output, "sobol", samples=SOBOL_SAMPLES, seed=seed)
+    base = min(SOBOL_SAMPLES, 1 << max(8, int(np.log2(max(samples, 1) // 16 or 1))))  # small runs, small designs
+    sobol = model.sensitivity(output, "sobol", samples=base, seed=seed)
     tornado = model.sensitivity(output, "tornado", samples=min(samples, TORNADO_SAMPLES), seed=seed)
     # inputs the output does not depend on at all are named once, not drawn as empty bars
     inert = [str(n) for n in sobol["parameter"].values if float(sobol.sel(parameter=n)["total_order_high"]) == 0.0]

@@ -57,6 +57,19 @@ def spans_decades(low, high) -> bool:
     return low > 0 and high > 0 and math.log10(high / low) > DECADES_FOR_LOG
 
 
+def time_axes(ax, low, high, factor, max_date_ticks: int = 9):
+    """Fan-chart axes: a log value axis when ``low``..``high`` (unscaled) spans decades, else from
+    zero; concise date ticks."""
+    if spans_decades(low, high):
+        ax.set_yscale("log")
+        _readable_log_axis(ax.yaxis, math.log10(high / low))
+    elif low >= 0:
+        ax.set_ylim(bottom=0, top=high / factor * 1.08)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=max_date_ticks)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def _readable_log_axis(axis, decades: float = 2.0):
     """Ticks at 1, 2, 5 x 10^k (only 10^k beyond 3 decades), printed as plain numbers (0.5, 2, 20)."""
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
@@ -128,14 +141,7 @@ def fan_chart(ds, output: str = "energy_kwh", published=None, ax=None, colour=CO
                 mew=1.6, label=label, zorder=4)
     low = np.nanmin(np.concatenate([q[0.05], [p[1] for p in points]]))
     high = np.nanmax(np.concatenate([q[0.95], [p[1] for p in points]]))
-    if spans_decades(low, high):
-        ax.set_yscale("log")
-        _readable_log_axis(ax.yaxis, math.log10(high / low))
-    elif low >= 0:
-        ax.set_ylim(bottom=0, top=high / factor * 1.08)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    time_axes(ax, low, high, factor)
     ax.set_ylabel(_unit_label(da, unit))
     ax.set_title(f"{da.attrs.get('long_name', output)}\nmedian, 50% and 90% intervals ({ds.attrs.get('samples', 0):,} samples)",
                  fontsize="medium")

@@ -39,7 +39,6 @@ class Program:
     slot_code: np.ndarray       # (n_slots,) int64 family code
     slot_par: np.ndarray        # (n_slots, 4) float64
     slot_reg: np.ndarray        # (n_slots,) int64 first register written
-    slot_width: np.ndarray      # (n_slots,) int64 registers written (Dirichlet: one per region)
     slot_stream: np.ndarray     # (n_slots,) int64
     table: np.ndarray           # discrete values/CDFs and Dirichlet alphas
     const_reg: np.ndarray
@@ -92,10 +91,12 @@ class _Compiler:
 
     def const(self, value: float) -> int:
         key = float(value)
-        if key not in self.consts:  # NaN never matches, so each NaN gets a register of its own
-            self.consts[key] = self.new_reg()
-            self.const_list.append((key, self.consts[key]))
-        return self.consts[key] if key in self.consts else self.const_list[-1][1]
+        if key in self.consts:
+            return self.consts[key]
+        reg = self.new_reg()  # NaN never equals itself, so each NaN gets a register of its own
+        self.consts[key] = reg
+        self.const_list.append((key, reg))
+        return reg
 
     def build(self) -> Program:
         model, n_months = self.model, len(self.months)
@@ -127,7 +128,6 @@ class _Compiler:
             codes.append(dist.kernel_code())
             pars.append((dist.kernel_params(table) + [0.0] * 4)[:4])
         slot_reg = [s[1] for s in slots]
-        slot_width = [1] * len(slots)
         slot_stream = [s[3] for s in slots]
         regions = model.regions
         if regions is not None:
@@ -142,7 +142,6 @@ class _Compiler:
                 codes.append(DIRICHLET)
                 pars.append([float(offset), float(len(share_regs)), 0.0, 0.0])
                 slot_reg.append(share_regs[0])
-                slot_width.append(len(share_regs))
                 slot_stream.append(dirichlet_stream)
                 draw_names += [f"share_{r.name}" for r in regions.regions]
                 draw_regs += share_regs
@@ -162,7 +161,6 @@ class _Compiler:
                        **derived}
         needed = self._needed(derived)
         programs = {SAMPLE: [[]], MONTH: [[] for _ in self.months], DAY: [[] for _ in self.months]}
-        self.temps_in_use = 0
         self.temp_pool: list[int] = []
         for name in self._topological(derived, needed):
             self._compile_derived(derived[name], programs)
@@ -186,7 +184,6 @@ class _Compiler:
             slot_code=np.array(codes, dtype=np.int64),
             slot_par=np.array(pars, dtype=np.float64).reshape(len(codes), 4),
             slot_reg=np.array(slot_reg, dtype=np.int64),
-            slot_width=np.array(slot_width, dtype=np.int64),
             slot_stream=np.array(slot_stream, dtype=np.int64),
             table=np.array(table if table else [0.0], dtype=np.float64),
             const_reg=const_reg, const_val=const_val,

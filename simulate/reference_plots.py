@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .plots import COLOURS, _readable_log_axis, _variable, spans_decades
+from .plots import COLOURS, _readable_log_axis, _variable, spans_decades, time_axes
 from .units import format_number, scale_for
 
 REFERENCE_COLOURS = ("#b8443a", "#8e5ea2", "#3a8f5c", "#c2a32c", "#4fa3a5", "#d9822b", "#6b6b6b")
@@ -97,14 +96,7 @@ def fan_with_references(ds, output: str, references=(), per: str = "day", points
                     label=label, zorder=4)
     low = np.nanmin(np.concatenate([q[0.05], ref_values, point_values]))
     high = np.nanmax(np.concatenate([q[0.95], ref_values, point_values]))
-    if spans_decades(low, high):
-        ax.set_yscale("log")
-        _readable_log_axis(ax.yaxis, math.log10(high / low))
-    elif low >= 0:
-        ax.set_ylim(bottom=0, top=high / factor * 1.08)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    time_axes(ax, low, high, factor, max_date_ticks=10)
     long_name = da.attrs.get("long_name", output)
     if total:
         ax.set_ylabel(f"{long_name}\n({unit})" if unit not in ("", "1") else long_name)

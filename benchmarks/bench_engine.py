@@ -31,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-PRIORS = str(ROOT / "priors" / "chatgpt-2023-01.toml")
+PRIORS = os.environ.get("BENCH_MODEL", str(ROOT / "priors" / "chatgpt-2023-01.toml"))
 
 import numpy_baseline  # noqa: E402
 import simulate  # noqa: E402

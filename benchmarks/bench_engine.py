@@ -118,7 +118,7 @@ def breakdown(rows: list, samples: int = 1 << 21):
     sizes = runner.block_sizes(samples)
     _, st, ex = runner.reduce_range(p, runner.Windows.empty(shape), 1, sizes[:1], 0)
     windows = runner.Windows.from_pilot(st[0], ex[0])
-    draws_only = dataclasses.replace(p, out_reg=p.out_reg[:, :1], sample_len=0, month_len=p.month_len * 0,
+    draws_only = dataclasses.replace(p.only_outputs([0]), sample_len=0, month_len=p.month_len * 0,
                                      day_len=p.day_len * 0)
     x = model.run(samples=len(sizes) * 512, seed=1, keep=len(sizes) * 512)["inputs"].values
     x = np.tile(x, (samples // len(x), 1))

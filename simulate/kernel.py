@@ -259,36 +259,55 @@ def _reduce(values, n, t, o, stats, extremes, hist, hist_offset, hist_lo, hist_l
 @njit(**JIT)
 def _evaluate_tile(regs, acc, n, p_const_reg, p_const_val, sample_prog, sample_len, month_prog, month_len,
                    day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month,
-                   out_reg, out_is_mean, reduce, stats, extremes, hist, hist_offset, hist_lo,
-                   hist_len, hist_floor, shift, store_first, store_daily, store_monthly):
+                   out_reg, out_is_mean, out_profile, day_factor, month_factor, reduce, stats, extremes, hist,
+                   hist_offset, hist_lo, hist_len, hist_floor, shift, store_first, store_daily, store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
 
-    ``reduce``: add every daily and monthly output to the reductions. ``store_first`` >= 0:
-    also write per-sample outputs to ``store_daily[store_first + i]`` and ``store_monthly``.
+    ``reduce``: add every daily and monthly output to the reductions; a profile output (see
+    separable.py) adds only its monthly value, base x month_factor. ``store_first`` >= 0: also
+    write per-sample outputs to ``store_daily[store_first + i]`` and ``store_monthly``.
     """
     n_days = month_of_day.shape[0]
     n_out = out_reg.shape[1]
     for c in range(p_const_reg.shape[0]):
         regs[p_const_reg[c], :n] = p_const_val[c]
     _execute(sample_prog, sample_len, regs, n)
+    daily_outputs = False
     for o in range(n_out):
         acc[o, :n] = 0.0
+        daily_outputs = daily_outputs or not out_profile[o]
+    store_days = store_first >= 0 and store_daily.shape[0] > 0
     for d in range(n_days):
         m = month_of_day[d]
         if d == 0 or month_of_day[d - 1] != m:
             _execute(month_prog[m], month_len[m], regs, n)
-        for b in range(builtin_reg.shape[0]):
-            regs[builtin_reg[b], :n] = builtin_val[b, d]
-        _execute(day_prog[m], day_len[m], regs, n)
+        if daily_outputs or day_len[m] > 0:
+            for b in range(builtin_reg.shape[0]):
+                regs[builtin_reg[b], :n] = builtin_val[b, d]
+            _execute(day_prog[m], day_len[m], regs, n)
         month_ends = d == n_days - 1 or month_of_day[d + 1] != m
         for o in range(n_out):
             values = regs[out_reg[m, o]]
+            if out_profile[o]:
+                if store_days:
+                    for i in range(n):
+                        store_daily[store_first + i, o, d] = values[i] * day_factor[o, d]
+                if month_ends:
+                    for i in range(n):
+                        acc[o, i] = values[i] * month_factor[o, m]
+                    if reduce:
+                        _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, hist_offset, hist_lo,
+                                hist_len, hist_floor, shift)
+                    if store_first >= 0 and store_monthly.shape[0] > 0:
+                        for i in range(n):
+                            store_monthly[store_first + i, o, m] = acc[o, i]
+                continue
             for i in range(n):
                 acc[o, i] += values[i]
             if reduce:
                 _reduce(values, n, d, o, stats, extremes, hist, hist_offset, hist_lo, hist_len, hist_floor,
                         shift)
-            if store_first >= 0 and store_daily.shape[0] > 0:
+            if store_days:
                 for i in range(n):
                     store_daily[store_first + i, o, d] = values[i]
             if month_ends:
@@ -309,7 +328,7 @@ def reduce_blocks(block_sizes, states, n_chunks,
                   slot_code, slot_par, slot_reg, slot_stream, table, corr_regs, corr_chol, corr_stream, n_regs,
                   const_reg, const_val, sample_prog, sample_len, month_prog, month_len, day_prog, day_len,
                   builtin_reg, builtin_val, month_of_day, days_per_month, out_reg, out_is_mean,
-                  hist_offset, hist_lo, hist_len, hist_floor, shift, hist_total,
+                  out_profile, day_factor, month_factor, hist_offset, hist_lo, hist_len, hist_floor, shift, hist_total,
                   block_first_sample, keep_draw_regs, keep_draws, keep_monthly):
     """Sample ``len(block_sizes)`` blocks and reduce them.
 
@@ -355,7 +374,8 @@ def reduce_blocks(block_sizes, states, n_chunks,
                         keep_draws[first:first + n, j] = regs[keep_draw_regs[j], :n]
                 _evaluate_tile(regs, acc, n, const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
                                day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month,
-                               out_reg, out_is_mean, True, stats[blk], extremes[blk], hist, hist_offset,
+                               out_reg, out_is_mean, out_profile, day_factor, month_factor, True, stats[blk],
+                               extremes[blk], hist, hist_offset,
                                hist_lo, hist_len, hist_floor, shift, store_first, empty_store, keep_monthly)
                 done += n
     hist_sum = np.zeros(max(hist_total, 1), dtype=np.int64)
@@ -367,7 +387,7 @@ def reduce_blocks(block_sizes, states, n_chunks,
 @njit(parallel=True, **JIT)
 def evaluate_draws(draws, draw_regs, n_regs, const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
                    day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
-                   out_is_mean, daily, monthly):
+                   out_is_mean, out_profile, day_factor, month_factor, daily, monthly):
     """Evaluate the program on given parameter values ``draws[sample, draw]``.
 
     Writes per-sample outputs to ``daily[sample, output, day]`` (skipped when it has no rows) and
@@ -386,6 +406,6 @@ def evaluate_draws(draws, draw_regs, n_regs, const_reg, const_val, sample_prog, 
             regs[draw_regs[j], :n] = draws[first:first + n, j]
         _evaluate_tile(regs, acc, n, const_reg, const_val, sample_prog, sample_len, month_prog, month_len, day_prog,
                        day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
-                       out_is_mean, False, np.zeros((1, 1, 3)), np.zeros((1, 1, 2)),
+                       out_is_mean, out_profile, day_factor, month_factor, False, np.zeros((1, 1, 3)), np.zeros((1, 1, 2)),
                        np.zeros(1, dtype=np.int64), dummy_i, dummy_i, dummy_i, dummy_i, np.zeros((1, 1)),
                        first, daily, monthly)

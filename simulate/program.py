@@ -24,6 +24,7 @@ from scipy import stats
 from .distributions import DIRICHLET, quantile_table
 from .expressions import evaluate, names_in, parse_expression
 from .model import BUILTIN_NAMES, Derived
+from .separable import profile_splits
 
 OPCODES = {"add": 0, "sub": 1, "mul": 2, "div": 3, "pow": 4, "neg": 5, "min": 6, "max": 7,
            "exp": 8, "log": 9, "sqrt": 10}
@@ -53,8 +54,11 @@ class Program:
     builtin_val: np.ndarray     # (n_builtins, n_days)
     month_of_day: np.ndarray    # (n_days,)
     days_per_month: np.ndarray  # (n_months,) days of each month inside the period
-    out_reg: np.ndarray         # (n_months, n_outputs)
+    out_reg: np.ndarray         # (n_months, n_outputs); for a profile output, the register of its base
     out_is_mean: np.ndarray     # (n_outputs,) bool
+    out_profile: np.ndarray     # (n_outputs,) bool: value = base x a deterministic daily factor
+    day_factor: np.ndarray      # (n_outputs, n_days) that factor (1 for other outputs)
+    month_factor: np.ndarray    # (n_outputs, n_months) its sum (or mean) over each month's days
     corr_regs: np.ndarray       # (k,) registers of rank-correlated parameters (Iman-Conover)
     corr_chol: np.ndarray       # (k, k) lower Cholesky factor of their normal-score correlation
     corr_stream: int
@@ -68,6 +72,32 @@ class Program:
     @property
     def n_months(self) -> int:
         return len(self.days_per_month)
+
+    def cell_sources(self) -> tuple[np.ndarray, np.ndarray]:
+        """For every (output, time), the cell whose histogram holds its distribution, and the scale.
+
+        Days of a profile output are read from their month: day = month x factor(day) / factor(month).
+        Returns ``(source, scale)``, both ``(n_outputs, n_days + n_months)``.
+        """
+        n_out, n_days = self.out_reg.shape[1], self.n_days
+        source = np.tile(np.arange(n_days + self.n_months), (n_out, 1))
+        scale = np.ones(source.shape)
+        for o in np.flatnonzero(self.out_profile):
+            source[o, :n_days] = n_days + self.month_of_day
+            scale[o, :n_days] = self.day_factor[o] / self.month_factor[o, self.month_of_day]
+        return source, scale
+
+    def only_outputs(self, indices) -> "Program":
+        """A copy computing only the outputs at ``indices``."""
+        import dataclasses
+
+        pick = list(indices)
+        return dataclasses.replace(
+            self, out_reg=np.ascontiguousarray(self.out_reg[:, pick]),
+            out_is_mean=np.ascontiguousarray(self.out_is_mean[pick]),
+            out_profile=np.ascontiguousarray(self.out_profile[pick]),
+            day_factor=np.ascontiguousarray(self.day_factor[pick]),
+            month_factor=np.ascontiguousarray(self.month_factor[pick]))
 
 
 def compile_model(model) -> Program:
@@ -159,7 +189,24 @@ class _Compiler:
             derived = {"grid_g_per_kwh": Derived("grid_g_per_kwh", parse_expression(text, field="regions"),
                                                  text, "gCO2e/kWh", "share-weighted grid carbon intensity"),
                        **derived}
-        needed = self._needed(derived)
+        period = model.period
+        month_of_day = period.month_of_day
+        days_per_month = np.bincount(month_of_day, minlength=n_months).astype(np.float64)
+        out_names = list(model.outputs)
+        splits, synthetic = profile_splits(out_names, derived, dict(zip(BUILTIN_NAMES, builtin_values(model))))
+        derived.update(synthetic)
+        day_factor, month_factor = np.ones((len(out_names), period.n_days)), np.ones((len(out_names), n_months))
+        for o, name in enumerate(out_names):
+            if name in splits:
+                total = np.bincount(month_of_day, weights=splits[name].day_factor, minlength=n_months)
+                if model.outputs[name].aggregate == "mean":
+                    total = total / days_per_month
+                if np.all(np.isfinite(total)) and np.all(total != 0):
+                    day_factor[o], month_factor[o] = splits[name].day_factor, total
+                else:
+                    del splits[name]
+        roots = [splits[o].base if o in splits else o for o in out_names]
+        needed = self._needed(derived, roots)
         programs = {SAMPLE: [[]], MONTH: [[] for _ in self.months], DAY: [[] for _ in self.months]}
         self.temp_pool: list[int] = []
         for name in self._topological(derived, needed):
@@ -171,14 +218,11 @@ class _Compiler:
         corr_names = correlated_names(model.correlations)
         corr_chol = (cholesky_of(corr_names, model.correlations, path=model.path) if corr_names
                      else np.zeros((0, 0)))
-        out_names = list(model.outputs)
-        out_reg = np.array([[self.reg_by_month[o][m] for o in out_names] for m in range(n_months)],
+        out_reg = np.array([[self.reg_by_month[r][m] for r in roots] for m in range(n_months)],
                            dtype=np.int64).reshape(n_months, len(out_names))
         consts = self.const_list
         const_reg = np.array([r for _, r in consts], dtype=np.int64)
         const_val = np.array([v for v, _ in consts], dtype=np.float64)
-        period = model.period
-        month_of_day = period.month_of_day
         return Program(
             n_regs=max(self.n_regs, 1), n_streams=n_streams,
             slot_code=np.array(codes, dtype=np.int64),
@@ -193,17 +237,19 @@ class _Compiler:
             builtin_reg=np.array(builtin_regs, dtype=np.int64),
             builtin_val=builtin_values(model),
             month_of_day=month_of_day,
-            days_per_month=np.bincount(month_of_day, minlength=n_months).astype(np.float64),
+            days_per_month=days_per_month,
             out_reg=out_reg,
             out_is_mean=np.array([model.outputs[o].aggregate == "mean" for o in out_names], dtype=np.bool_),
+            out_profile=np.array([o in splits for o in out_names], dtype=np.bool_),
+            day_factor=day_factor, month_factor=month_factor,
             corr_regs=np.array([self.reg_by_month[n][0] for n in corr_names], dtype=np.int64),
             corr_chol=corr_chol, corr_stream=copula_stream,
             draw_names=draw_names, draw_regs=np.array(draw_regs, dtype=np.int64),
         )
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _needed(self, derived) -> set[str]:
-        needed, stack = set(), list(self.model.outputs)
+    def _needed(self, derived, roots) -> set[str]:
+        needed, stack = set(), list(roots)
         while stack:
             name = stack.pop()
             if name in needed:

@@ -91,6 +91,12 @@ def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=N
     """
     from .convergence import CI_LEVEL, quantile_interval
 
+    source, scale = windows.source[o, t], windows.scale[o, t]
+    if source != t:  # a day of a profile output: its month, scaled (a negative scale swaps the tails)
+        flip = scale < 0
+        wanted = 1.0 - np.asarray(quantiles) if flip else quantiles
+        q, low, high, outside = cell_quantiles(windows, merged, o, source, wanted, level)
+        return q * scale, (high if flip else low) * scale, (low if flip else high) * scale, outside
     start = windows.offset[o, t]
     counts = merged.hist[start:start + windows.length[o, t] + 2]
     args = (counts, windows.lo_key[o, t], *merged.extremes[o, t])
@@ -120,7 +126,9 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
         mean = windows.shift + s1 / count
         var = (s2 - s1 * s1 / count) / (count - 1)
     std = np.sqrt(np.maximum(var, 0.0))
-    nonfinite = samples - count.astype(np.int64)
+    rows = np.arange(len(out_names))[:, None]  # days of profile outputs: their month, scaled
+    mean, std = mean[rows, windows.source] * windows.scale, std[rows, windows.source] * np.abs(windows.scale)
+    nonfinite = samples - count[rows, windows.source].astype(np.int64)
 
     dates = program_dates(model)
     months = np.array([np.datetime64(m + "-01", "ns") for m in model.period.months])

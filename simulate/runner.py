@@ -42,13 +42,18 @@ def program_args(program: Program) -> tuple:
     p = program
     return (p.const_reg, p.const_val, p.sample_prog, p.sample_len, p.month_prog, p.month_len,
             p.day_prog, p.day_len, p.builtin_reg, p.builtin_val, p.month_of_day, p.days_per_month,
-            p.out_reg, p.out_is_mean)
+            p.out_reg, p.out_is_mean, p.out_profile, p.day_factor, p.month_factor)
 
 
 class Windows:
-    """Histogram windows and sum shifts for every (output, time), fixed by the pilot block."""
+    """Histogram windows and sum shifts for every (output, time), fixed by the pilot block.
 
-    def __init__(self, lo_key, length, shift, floor=None):
+    ``source[o, t]`` and ``scale[o, t]``: the cell whose histogram and sums hold (o, t)'s
+    distribution and the factor to apply (days of profile outputs read their month, see
+    :meth:`simulate.program.Program.cell_sources`); by default every cell is its own source.
+    """
+
+    def __init__(self, lo_key, length, shift, floor=None, sources=None):
         self.lo_key = lo_key.astype(np.int64)
         self.length = length.astype(np.int64)
         self.shift = shift.astype(np.float64)
@@ -56,6 +61,9 @@ class Windows:
         sizes = (self.length + 2).ravel()
         self.offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).reshape(self.length.shape).astype(np.int64)
         self.total = int(sizes.sum())
+        if sources is None:
+            sources = (np.tile(np.arange(self.lo_key.shape[-1]), (self.lo_key.shape[0], 1)), np.ones(self.lo_key.shape))
+        self.source, self.scale = sources
 
     @classmethod
     def empty(cls, shape):
@@ -63,7 +71,7 @@ class Windows:
         return cls(zeros, zeros, np.zeros(shape))
 
     @classmethod
-    def from_pilot(cls, stats, extremes):
+    def from_pilot(cls, stats, extremes, sources=None):
         count, s1 = stats[..., 0], stats[..., 1]
         shift = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
         vmin, vmax = extremes[..., 0], extremes[..., 1]
@@ -77,7 +85,7 @@ class Windows:
         key_min = np.maximum(value_keys(vmin, floor) - MARGIN_KEYS, -(top - floor) - 1)
         key_max = np.minimum(value_keys(vmax, floor) + MARGIN_KEYS, top - floor)
         length = np.where(finite, key_max - key_min + 1, 0)
-        return cls(key_min, length, shift, floor)
+        return cls(key_min, length, shift, floor, sources)
 
 
 def value_keys(values, floor=0) -> np.ndarray:
@@ -197,7 +205,7 @@ def sample_stages(program, seed: int, stages, *, client=None, keep_arrays=None, 
     shape = (program.out_reg.shape[1], program.n_days + program.n_months)
     _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
                                                   block_sizes(stages[-1])[:1], 0)
-    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0])
+    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0], program.cell_sources())
     merged = Reductions.start(shape, windows.total)
     done_blocks = 0
     for target in stages:

@@ -266,8 +266,7 @@ def evaluator(program, target: Target):
     from . import kernel
     from .runner import program_args
 
-    one = dataclasses.replace(program, out_reg=np.ascontiguousarray(program.out_reg[:, [target.index]]),
-                              out_is_mean=np.ascontiguousarray(program.out_is_mean[[target.index]]))
+    one = program.only_outputs([target.index])
     args = program_args(one)
 
     def func(X):

@@ -104,29 +104,53 @@ class LogHistogram:
         return out
 
 
-def run(samples: int, seed: int = 0, chunk: int = 65_536):
-    """Quantiles ``{output: {"daily": (7, 31), "monthly": (7,)}}`` and means, from ``samples`` draws."""
+def run(samples: int, seed: int = 0, chunk: int = 65_536, profile: bool = False):
+    """Quantiles ``{output: {"daily": (7, 31), "monthly": (7,)}}`` and means, from ``samples`` draws.
+
+    ``profile=True`` is the shortcut a user who spots the structure takes (and the engine takes,
+    see simulate/separable.py): every output here is a random base times a known daily factor, so
+    only the monthly values are histogrammed and each day is its month scaled by that factor.
+    """
     rng = np.random.default_rng(seed)
     share = day_share()
-    hists, sums = None, {name: np.zeros(32) for name in OUTPUTS}
+    day_of_month = monthly_to_daily(share)
+    hists, sums = {}, {name: np.zeros(32) for name in OUTPUTS}
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        daily = sample_chunk(rng, n, share)
+        values = sample_chunk(rng, n, np.ones(1) if profile else share)
         for name, how in OUTPUTS.items():
-            monthly = daily[name].sum(axis=1) if how == "sum" else daily[name].mean(axis=1)
-            both = np.column_stack([daily[name], monthly])
-            if hists is None or name not in hists:
-                hists = hists or {}
+            if profile:  # computed with a day share of 1: scale to the month, then days from it
+                monthly = values[name][:, 0] * day_of_month[name][1]
+                both = monthly[:, None]
+            else:
+                monthly = values[name].sum(axis=1) if how == "sum" else values[name].mean(axis=1)
+                both = np.column_stack([values[name], monthly])
+            if name not in hists:
                 hists[name] = LogHistogram(both)
             hists[name].add(both)
-            sums[name] += both.sum(axis=0)
+            if profile:
+                sums[name] += np.append(monthly.sum() * day_of_month[name][0], monthly.sum())
+            else:
+                sums[name] += both.sum(axis=0)
         done += n
     result = {}
     for name in OUTPUTS:
         q = hists[name].quantiles()
+        if profile:
+            q = np.column_stack([q[:, :1] * day_of_month[name][0][None, :], q[:, :1]])
         result[name] = {"daily": q[:, :31], "monthly": q[:, 31], "mean": sums[name] / samples}
     return result
+
+
+def monthly_to_daily(share):
+    """For each output: (each day over the month, the month over the value computed with share 1)."""
+    factors = {}
+    for name, how in OUTPUTS.items():
+        day = np.ones(31) if name.startswith("fleet") else share   # the fleet path has no daily profile
+        month = day.sum() if how == "sum" else day.mean()
+        factors[name] = (day / month, month)
+    return factors
 
 
 if __name__ == "__main__":
@@ -134,7 +158,9 @@ if __name__ == "__main__":
     import time
 
     n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 1_000_000
-    t = time.perf_counter()
-    res = run(n, seed=1)
-    print(f"{n:,} samples in {time.perf_counter() - t:.2f} s; energy_kwh monthly quantiles (GWh):",
-          np.round(res["energy_kwh"]["monthly"] / 1e6, 3))
+    for profile in (False, True):
+        t = time.perf_counter()
+        res = run(n, seed=1, profile=profile)
+        print(f"profile={profile}: {n:,} samples in {time.perf_counter() - t:.2f} s; energy_kwh monthly quantiles (GWh):",
+              np.round(res["energy_kwh"]["monthly"] / 1e6, 3), "day 31 median (MWh):",
+              round(res["energy_kwh"]["daily"][3, 30] / 1e3, 2), "danish monthly median", round(res["danish_people_equivalent"]["monthly"][3]))

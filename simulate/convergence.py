@@ -14,6 +14,8 @@ Blocks keep their seeds, so a run that stops at N samples equals a fixed run of 
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import stats
 
@@ -27,6 +29,11 @@ def order_statistic_ranks(n: int, quantiles, level: float = CI_LEVEL):
 
     Ranks that fall off the sample (small ``n``) are clamped to the minimum or maximum.
     """
+    return _ranks(int(n), tuple(float(q) for q in np.atleast_1d(quantiles)), float(level))
+
+
+@functools.lru_cache(maxsize=1024)
+def _ranks(n: int, quantiles: tuple, level: float):
     p = np.asarray(quantiles, dtype=float)
     tail = (1.0 - level) / 2.0
     low = stats.binom.ppf(tail, n, p)              # 1-based rank l

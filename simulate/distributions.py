@@ -7,6 +7,7 @@ which the tests use as the oracle and sensitivity analysis uses for inverse CDFs
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -144,8 +145,15 @@ class Distribution:
 def quantile_table(frozen) -> np.ndarray:
     """``frozen``'s quantile function at the kernel's normal-score grid (see kernel.TABULATED).
 
-    The upper half uses the survival function so that tails keep full precision.
+    The upper half uses the survival function so that tails keep full precision. Tables are
+    cached by law and parameters: a model is compiled on every run, sensitivity runs many.
     """
+    return _cached_table(frozen.dist.name, tuple(frozen.args), tuple(sorted(frozen.kwds.items()))).copy()
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_table(name: str, args: tuple, kwds: tuple) -> np.ndarray:
+    frozen = getattr(stats, name)(*args, **dict(kwds))
     z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
     lower = z <= 0
     values = np.empty_like(z)

@@ -117,7 +117,11 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
     ci = np.empty((2,) + q.shape)
     outside_any = []
     for o in range(len(out_names)):
-        for t in range(n_times):
+        for t in np.argsort(windows.source[o] != np.arange(n_times), kind="stable"):  # sources first
+            source, scale = windows.source[o, t], windows.scale[o, t]
+            if source != t and scale > 0:  # a day of a profile output: its month, scaled
+                q[o, t], ci[0, o, t], ci[1, o, t] = q[o, source] * scale, ci[0, o, source] * scale, ci[1, o, source] * scale
+                continue
             q[o, t], ci[0, o, t], ci[1, o, t], outside = cell_quantiles(windows, merged, o, t)
             if outside:
                 outside_any.append(out_names[o])

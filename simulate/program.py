@@ -87,6 +87,16 @@ class Program:
             scale[o, :n_days] = self.day_factor[o] / self.month_factor[o, self.month_of_day]
         return source, scale
 
+    def only_days(self, keep) -> "Program":
+        """A copy that evaluates only the days where ``keep`` is True (e.g. one month's days)."""
+        import dataclasses
+
+        keep = np.asarray(keep, dtype=bool)
+        return dataclasses.replace(
+            self, month_of_day=np.ascontiguousarray(self.month_of_day[keep]),
+            builtin_val=np.ascontiguousarray(self.builtin_val[:, keep]),
+            day_factor=np.ascontiguousarray(self.day_factor[:, keep]))
+
     def only_outputs(self, indices) -> "Program":
         """A copy computing only the outputs at ``indices``."""
         import dataclasses

@@ -170,12 +170,13 @@ def _draw_slot(code, par, table, s, out, scratch, n):
             out[i] = math.exp(mu + sigma * z[i])
     elif code == DISCRETE:
         offset, count = int(par[0]), int(par[1])
+        values, cdf = table[offset:offset + count], table[offset + count:offset + 2 * count - 1]
         for i in range(n):
             u = out[i]
             k = 0
-            while k < count - 1 and table[offset + count + k] < u:
-                k += 1
-            out[i] = table[offset + k]
+            for j in range(count - 1):  # the CDF never decreases: counting finds the first cdf[k] >= u
+                k += 1 if cdf[j] < u else 0
+            out[i] = values[k]
 
 
 @njit(**JIT)

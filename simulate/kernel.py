@@ -124,7 +124,7 @@ def _scratch_size(slot_code, slot_par):
     rows = 1
     for s in range(slot_code.shape[0]):
         if slot_code[s] == DIRICHLET:
-            rows = max(rows, int(slot_par[s, 1]) + 2)
+            rows = max(rows, 2 * int(slot_par[s, 1]) + 1)
     return rows * TILE
 
 
@@ -184,20 +184,22 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
     """Dirichlet shares as independent Gamma(alpha_k) draws, normalised. Their quantile functions
     are tabulated as logarithms: smooth in the normal score even where alpha < 1 makes the lower
     tail steep. Component k of sample i takes uniform ``i * count + k`` of the stream (samples
-    drawn one after another); ``scratch`` holds ``(count + 2) * n`` doubles."""
+    drawn one after another); ``scratch`` holds ``(2 * count + 1) * n`` doubles."""
     offset, count = int(par[0]), int(par[1])
     u = scratch[:count * n]
-    z = scratch[count * n:(count + 1) * n]
-    total = scratch[(count + 1) * n:(count + 2) * n]
+    z = scratch[count * n:2 * count * n]
+    total = scratch[2 * count * n:(2 * count + 1) * n]
     _fill_uniform(s, u, count * n)
-    total[:] = 0.0
+    _fill_ndtri(u, z, count * n)
     for k in range(count):
         g = regs[first_reg + k]
         for i in range(n):
-            g[i] = u[i * count + k]
-        _fill_ndtri(g, z, n)
-        for i in range(n):
-            g[i] = math.exp(_tabulated(table, offset + k * QTABLE_KNOTS, z[i]))
+            g[i] = _tabulated(table, offset + k * QTABLE_KNOTS, z[i * count + k])
+        for i in range(n):  # a loop of its own: a call inside the loop above slows it down
+            g[i] = math.exp(g[i])
+    total[:] = 0.0
+    for k in range(count):
+        g = regs[first_reg + k]
         for i in range(n):
             total[i] += g[i]
     for k in range(count):

@@ -44,6 +44,9 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
+U_MAX = 1.0 - 2.0 ** -53  # the largest double below 1
+
+
 @njit(**JIT)
 def _fill_uniform(s, out, n):
     """Fill ``out[:n]`` with doubles in the open interval (0, 1): ``n`` xoshiro256** steps on the
@@ -58,8 +61,10 @@ def _fill_uniform(s, out, n):
         s0 ^= s3
         s2 ^= t
         s3 = _rotl(s3, 45)
-        # the top 53 bits fit a signed integer, whose conversion to double is one instruction
-        out[i] = (np.float64(np.int64(result >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+        # the top 53 bits fit a signed integer, whose conversion to double is one instruction;
+        # (2**53 - 1) + 0.5 rounds to 2**53, so the largest output would be 1.0 without the min
+        u = (np.float64(np.int64(result >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+        out[i] = min(u, U_MAX)
     s[0], s[1], s[2], s[3] = s0, s1, s2, s3
 
 

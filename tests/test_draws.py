@@ -33,8 +33,15 @@ def reference_uniforms(state, n):
         s[0] ^= s[3]
         s[2] ^= t
         s[3] = rotl(s[3], 45)
-        out.append(((result >> 11) + 0.5) / 2**53)
+        out.append(min(((result >> 11) + 0.5) / 2**53, 1.0 - 2.0**-53))
     return np.array(out), s
+
+
+def state_whose_next_output_is(result):
+    """A state whose next xoshiro256** output is ``result``: invert the scrambler on s[1]."""
+    x = result * pow(9, -1, 2**64) & MASK
+    s1 = rotl(x, 57) * pow(5, -1, 2**64) & MASK   # rotl by 57 undoes rotl by 7
+    return np.array([1, s1, 2, 3], dtype=np.uint64)
 
 
 def random_state(rng):
@@ -51,10 +58,23 @@ def test_uniforms_follow_the_reference_generator(rng, n):
     assert [int(x) for x in state] == want_state
 
 
+def test_largest_generator_output_stays_below_one():
+    """(2**53 - 1) + 0.5 rounds to 2**53: the largest output would be exactly 1.0, whose normal
+    score is NaN (a NaN lognormal draw, an out-of-range table read). It maps just below 1."""
+    state = state_whose_next_output_is(MASK)
+    u = np.empty(1)
+    kernel._fill_uniform(state.copy(), u, 1)
+    assert u[0] == np.nextafter(1.0, 0.0)
+    x = np.empty(1)
+    kernel._draw_slot(kernel.LOGNORMAL, np.array([0.0, 1.0, 0.0, 0.0]), np.zeros(1), state.copy(), x,
+                      np.empty(1), 1)
+    assert x[0] == pytest.approx(math.exp(stats.norm.ppf(1.0 - 2.0**-53)), rel=1e-8)
+
+
 def test_row_normal_scores_equal_the_scalar_function():
     """The vectorised central pass and the tail fix-up give exactly the scalar ``_ndtri``."""
     p_low = kernel.P_LOW
-    edges = [p_low, 1.0 - p_low, 2.0**-54, 0.5, 1.0 - 2.0**-52]
+    edges = [p_low, 1.0 - p_low, 2.0**-54, 0.5, 1.0 - 2.0**-53]
     edges += [np.nextafter(e, d) for e in edges for d in (0.0, 1.0)]
     u = np.concatenate([edges, np.random.default_rng(1).random(100_000), np.geomspace(1e-16, 0.5, 1000)])
     u = np.concatenate([u, 1.0 - u])

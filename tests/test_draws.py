@@ -167,3 +167,60 @@ def test_dirichlet_shares_take_uniforms_sample_by_sample(rng, count, n):
     kernel._draw_dirichlet(par, table, state, regs, 2, np.full((2 * count + 1) * n, np.nan), n)
     assert regs[2:2 + count].tobytes() == want.tobytes()
     assert [int(x) for x in state] == after
+
+
+def awkward_rows(rng, n):
+    """Rows a comparison sort and a radix sort could rank differently if the keys were wrong."""
+    x = rng.standard_normal(n)
+    rounded = np.round(x * 2) / 2                                    # many ties
+    zeros = rng.choice([-0.0, 0.0, 1.0, -1.0], n)                    # ties between -0.0 and +0.0
+    spread = x * 10.0 ** rng.integers(-310, 300, n)                  # subnormals to huge, both signs
+    spread[rng.integers(0, n, 3)] = [np.inf, -np.inf, 5e-324]
+    return [x, rounded, zeros, spread, np.full(n, 3.0), np.exp(x)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 100, 512])
+def test_radix_argsort_is_the_stable_argsort(rng, n):
+    keys, perm, counts = np.empty((2, n), np.uint64), np.empty((2, n), np.int64), np.empty((8, 256), np.int64)
+    for x in awkward_rows(rng, n):
+        negative_zeros = kernel._radix_argsort(x, n, perm[0], keys, perm[1], counts)
+        assert negative_zeros == np.sum((x == 0) & np.signbit(x))
+        assert np.array_equal(perm[0], np.argsort(x, kind="mergesort"))
+    x[n // 2] = np.nan
+    assert kernel._radix_argsort(x, n, perm[0], keys, perm[1], counts) == -1
+
+
+@njit
+def comparison_iman_conover(regs, n, corr_regs, chol, s):
+    """Iman-Conover with comparison sorts: numpy's stable argsort of the scores, np.sort of the values."""
+    k = corr_regs.shape[0]
+    scores = np.empty((k, n))
+    for j in range(k):
+        kernel._fill_uniform(s, scores[j], n)
+        for i in range(n):
+            scores[j, i] = kernel._ndtri(scores[j, i])
+    for j in range(k):
+        z = np.zeros(n)
+        for m in range(j + 1):
+            for i in range(n):
+                z[i] += chol[j, m] * scores[m, i]
+        order = np.argsort(z, kind="mergesort")
+        values = np.sort(regs[corr_regs[j], :n])
+        for r in range(n):
+            regs[corr_regs[j], order[r]] = values[r]
+
+
+@pytest.mark.parametrize("n", [1, 2, 300, 512])
+def test_iman_conover_permutes_like_comparison_sorts(rng, n):
+    """Values with ties, signed zeros, infinities and a NaN land where comparison sorts put them."""
+    chol = np.linalg.cholesky(np.array([[1.0, 0.5, 0.2], [0.5, 1.0, -0.3], [0.2, -0.3, 1.0]]))
+    rows = awkward_rows(rng, n)
+    rows[0][0] = np.nan
+    for first in range(0, len(rows) - 2):
+        regs = np.stack(rows + [rng.random(n)])
+        corr_regs = np.array([first + 2, first, first + 1])
+        state = random_state(rng)
+        want, got = regs.copy(), regs.copy()
+        comparison_iman_conover(want, n, corr_regs, chol, state.copy())
+        kernel._iman_conover(got, n, corr_regs, chol, state)
+        assert got.tobytes() == want.tobytes()

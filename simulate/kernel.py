@@ -99,7 +99,8 @@ def _ndtri(p):
 @njit(**JIT)
 def _fill_ndtri(u, z, n):
     """``z[:n] = _ndtri(u[:n])``, bit for bit: the central function over the whole row (no branch,
-    no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one."""
+    no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one. Vector
+    lanes round like scalar code as long as fastmath stays off (no fused multiply-adds)."""
     for i in range(n):
         z[i] = _ndtri_central(u[i])
     for i in range(n):

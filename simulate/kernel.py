@@ -44,43 +44,69 @@ def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(**JIT)
-def _next_u64(s):
-    """xoshiro256** step on the state ``s`` (uint64[4], updated in place)."""
-    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
-    t = s[1] << np.uint64(17)
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = _rotl(s[3], 45)
-    return result
+U_MAX = 1.0 - 2.0 ** -53  # the largest double below 1
 
 
 @njit(**JIT)
-def _uniform(s):
-    """A double in the open interval (0, 1)."""
-    return (np.float64(_next_u64(s) >> np.uint64(11)) + 0.5) * (1.0 / 9007199254740992.0)
+def _fill_uniform(s, out, n):
+    """Fill ``out[:n]`` with doubles in the open interval (0, 1): ``n`` xoshiro256** steps on the
+    state ``s`` (uint64[4], advanced in place). The state is held in locals for the loop."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for i in range(n):
+        result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+        t = s1 << np.uint64(17)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 45)
+        # the top 53 bits fit a signed integer, whose conversion to double is one instruction;
+        # (2**53 - 1) + 0.5 rounds to 2**53, so the largest output would be 1.0 without the min
+        u = (np.float64(np.int64(result >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+        out[i] = min(u, U_MAX)
+    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+
+
+P_LOW = 0.02425  # Acklam's boundary between the central region and the tails
 
 
 @njit(**JIT)
-def _ndtri(p):
-    """Standard normal inverse CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
-    if p < 0.02425:
-        q = math.sqrt(-2.0 * math.log(p))
-        return (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
-                  - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00) / \
-               ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
-                 + 3.754408661907416e+00) * q + 1.0)
-    if p > 1.0 - 0.02425:
-        return -_ndtri(1.0 - p)
+def _ndtri_central(p):
+    """Acklam's rational function for the central region ``P_LOW <= p <= 1 - P_LOW``."""
     q = p - 0.5
     r = q * q
     return (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
               + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q / \
            (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
               + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0)
+
+
+@njit(**JIT)
+def _ndtri(p):
+    """Standard normal inverse CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
+    if p < P_LOW:
+        q = math.sqrt(-2.0 * math.log(p))
+        return (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                  - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00) / \
+               ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                 + 3.754408661907416e+00) * q + 1.0)
+    if p > 1.0 - P_LOW:
+        return -_ndtri(1.0 - p)
+    return _ndtri_central(p)
+
+
+@njit(**JIT)
+def _fill_ndtri(u, z, n):
+    """``z[:n] = _ndtri(u[:n])``, bit for bit: the central function over the whole row (no branch,
+    no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one. Vector
+    lanes round like scalar code as long as fastmath stays off (no fused multiply-adds)."""
+    for i in range(n):
+        z[i] = _ndtri_central(u[i])
+    for i in range(n):
+        p = u[i]
+        if p < P_LOW or p > 1.0 - P_LOW:
+            z[i] = _ndtri(p)
 
 
 @njit(**JIT)
@@ -96,59 +122,147 @@ def _tabulated(table, offset, z):
     return lo + (pos - k) * (table[offset + k + 1] - lo)
 
 
+# Draws are made in passes over a tile's row (uniforms, then normal scores, then the transform),
+# each a simple loop; uniform i of a slot's stream always goes to sample i, as drawn one by one.
 @njit(**JIT)
-def _draw_slot(code, par, table, s, out, n):
-    """Fill ``out[:n]`` with draws of one family from stream ``s``."""
+def _scratch_size(slot_code, slot_par):
+    """Doubles of scratch that ``_draw_slot`` and ``_draw_dirichlet`` need for one tile."""
+    rows = 1
+    for s in range(slot_code.shape[0]):
+        if slot_code[s] == DIRICHLET:
+            rows = max(rows, 2 * int(slot_par[s, 1]) + 1)
+    return rows * TILE
+
+
+@njit(**JIT)
+def _draw_slot(code, par, table, s, out, scratch, n):
+    """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles."""
     if code == FIXED:
         for i in range(n):
             out[i] = par[0]
-    elif code == UNIFORM:
+        return
+    _fill_uniform(s, out, n)
+    if code == UNIFORM:
+        a, width = par[0], par[1] - par[0]
         for i in range(n):
-            out[i] = par[0] + (par[1] - par[0]) * _uniform(s)
+            out[i] = a + width * out[i]
     elif code == TRIANGULAR:
         a, c, b = par[0], par[1], par[2]
         split = (c - a) / (b - a)
-        for i in range(n):
-            u = _uniform(s)
-            if u < split:
-                out[i] = a + math.sqrt(u * (b - a) * (c - a))
-            else:
-                out[i] = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
+        for i in range(n):  # both branches, then a select: the loop vectorises
+            u = out[i]
+            left = a + math.sqrt(u * (b - a) * (c - a))
+            right = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
+            out[i] = left if u < split else right
     elif code == TABULATED:
         offset = int(par[0])
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
         for i in range(n):
-            out[i] = _tabulated(table, offset, _ndtri(_uniform(s)))
+            out[i] = _tabulated(table, offset, z[i])
     elif code == NORMAL:
-        lo, hi = par[2], par[3]
+        lo, hi, mean, sd = par[2], par[3], par[0], par[1]
         for i in range(n):
-            out[i] = par[0] + par[1] * _ndtri(lo + (hi - lo) * _uniform(s))
+            out[i] = lo + (hi - lo) * out[i]
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
+        for i in range(n):
+            out[i] = mean + sd * z[i]
     elif code == LOGNORMAL:
+        mu, sigma = par[0], par[1]
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
         for i in range(n):
-            out[i] = math.exp(par[0] + par[1] * _ndtri(_uniform(s)))
+            out[i] = math.exp(mu + sigma * z[i])
     elif code == DISCRETE:
         offset, count = int(par[0]), int(par[1])
+        values, cdf = table[offset:offset + count], table[offset + count:offset + 2 * count - 1]
         for i in range(n):
-            u = _uniform(s)
+            u = out[i]
             k = 0
-            while k < count - 1 and table[offset + count + k] < u:
-                k += 1
-            out[i] = table[offset + k]
+            for j in range(count - 1):  # the CDF never decreases: counting finds the first cdf[k] >= u
+                k += 1 if cdf[j] < u else 0
+            out[i] = values[k]
 
 
 @njit(**JIT)
-def _draw_dirichlet(par, table, s, regs, first_reg, n):
+def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
     """Dirichlet shares as independent Gamma(alpha_k) draws, normalised. Their quantile functions
     are tabulated as logarithms: smooth in the normal score even where alpha < 1 makes the lower
-    tail steep."""
+    tail steep. Component k of sample i takes uniform ``i * count + k`` of the stream (samples
+    drawn one after another); ``scratch`` holds ``(2 * count + 1) * n`` doubles."""
     offset, count = int(par[0]), int(par[1])
+    u = scratch[:count * n]
+    z = scratch[count * n:2 * count * n]
+    total = scratch[2 * count * n:(2 * count + 1) * n]
+    _fill_uniform(s, u, count * n)
+    _fill_ndtri(u, z, count * n)
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            g[i] = _tabulated(table, offset + k * QTABLE_KNOTS, z[i * count + k])
+        for i in range(n):  # a loop of its own: a call inside the loop above slows it down
+            g[i] = math.exp(g[i])
+    total[:] = 0.0
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            total[i] += g[i]
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            g[i] /= total[i]
+
+
+@njit(**JIT)
+def _radix_argsort(x, n, order, keys, spare, counts):
+    """Write to ``order[:n]`` the stable sorting permutation of ``x[:n]``, the one
+    ``np.argsort(x[:n], kind="mergesort")`` gives, by LSD radix sort (8 bits a pass) on unsigned
+    keys that order like the doubles; -0.0 gets +0.0's key, as they compare equal.
+
+    Returns the number of -0.0s, or -1 (``order`` unset) if ``x`` holds a NaN, which the radix
+    keys would not rank as a comparison sort does. ``keys``: uint64[2, n]; ``spare``: int64[n];
+    ``counts``: int64[8, 256].
+    """
+    sign = np.uint64(1) << np.uint64(63)
+    result = order
+    key, key2, order2 = keys[0], keys[1], spare
+    negative_zeros = 0
+    bits = key2.view(np.float64)
     for i in range(n):
-        total = 0.0
-        for k in range(count):
-            g = math.exp(_tabulated(table, offset + k * QTABLE_KNOTS, _ndtri(_uniform(s))))
-            regs[first_reg + k, i] = g
-            total += g
-        for k in range(count):
-            regs[first_reg + k, i] /= total
+        if math.isnan(x[i]):
+            return -1
+        if x[i] == 0.0 and math.copysign(1.0, x[i]) < 0.0:
+            negative_zeros += 1
+        bits[i] = x[i] + 0.0  # -0.0 + 0.0 is +0.0
+    counts[:] = 0
+    for i in range(n):
+        b = key2[i]
+        b = ~b if b & sign else b | sign
+        key[i] = b
+        order[i] = i
+        for d in range(8):
+            counts[d, (b >> np.uint64(8 * d)) & np.uint64(255)] += 1
+    moved = 0
+    for d in range(8):
+        c = counts[d]
+        if c[(key[0] >> np.uint64(8 * d)) & np.uint64(255)] == n:  # one digit value: nothing to move
+            continue
+        start = 0
+        for v in range(256):
+            start, c[v] = start + c[v], start
+        for i in range(n):
+            digit = (key[i] >> np.uint64(8 * d)) & np.uint64(255)
+            at = c[digit]
+            c[digit] = at + 1
+            key2[at] = key[i]
+            order2[at] = order[i]
+        key, key2 = key2, key
+        order, order2 = order2, order
+        moved += 1
+    if moved % 2:  # an odd number of passes left the permutation in the spare row
+        result[:n] = order[:n]
+    return negative_zeros
 
 
 @njit(**JIT)
@@ -157,19 +271,28 @@ def _iman_conover(regs, n, corr_regs, chol, s):
     scores drawn from stream ``s`` (Iman & Conover 1982). Marginals are untouched: a permutation."""
     k = corr_regs.shape[0]
     scores = np.empty((k, n))
-    for j in range(k):
-        for i in range(n):
-            scores[j, i] = _ndtri(_uniform(s))
     z = np.empty(n)
+    for j in range(k):
+        _fill_uniform(s, z, n)
+        _fill_ndtri(z, scores[j], n)
+    keys, perm, counts = np.empty((2, n), np.uint64), np.empty((3, n), np.int64), np.empty((8, 256), np.int64)
+    values = np.empty(n)
     for j in range(k):
         z[:] = 0.0
         for m in range(j + 1):
             c = chol[j, m]
             for i in range(n):
                 z[i] += c * scores[m, i]
-        order = np.argsort(z, kind="mergesort")
-        values = np.sort(regs[corr_regs[j], :n])
+        order = perm[0]
+        if _radix_argsort(z, n, order, keys, perm[2], counts) < 0:
+            order[:] = np.argsort(z, kind="mergesort")
         row = regs[corr_regs[j]]
+        by_value = perm[1]
+        if _radix_argsort(row, n, by_value, keys, perm[2], counts) == 0:
+            for r in range(n):
+                values[r] = row[by_value[r]]
+        else:  # a NaN or a -0.0: np.sort decides where they go
+            values[:] = np.sort(row[:n])
         for r in range(n):
             row[order[r]] = values[r]
 
@@ -356,14 +479,17 @@ def reduce_blocks(block_sizes, states, n_chunks,
         empty_store = np.empty((0, n_out, 1))
         for blk in range(chunk, n_blocks, n_chunks):
             streams = states[blk].copy()
+            scratch = np.empty(_scratch_size(slot_code, slot_par))
             done = 0
             while done < block_sizes[blk]:
                 n = min(TILE, block_sizes[blk] - done)
                 for s in range(slot_code.shape[0]):
                     if slot_code[s] == DIRICHLET:
-                        _draw_dirichlet(slot_par[s], table, streams[slot_stream[s]], regs, slot_reg[s], n)
+                        _draw_dirichlet(slot_par[s], table, streams[slot_stream[s]], regs, slot_reg[s],
+                                        scratch, n)
                     else:
-                        _draw_slot(slot_code[s], slot_par[s], table, streams[slot_stream[s]], regs[slot_reg[s]], n)
+                        _draw_slot(slot_code[s], slot_par[s], table, streams[slot_stream[s]], regs[slot_reg[s]],
+                                   scratch, n)
                 if corr_regs.shape[0] > 0:
                     _iman_conover(regs, n, corr_regs, corr_chol, streams[corr_stream])
                 first = block_first_sample[blk] + done

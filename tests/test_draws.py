@@ -1,0 +1,226 @@
+"""The kernel's draws, bit for bit: its generator against a pure-Python xoshiro256**, and its row
+passes (uniforms, then normal scores, then the transform) against the same formulas applied one
+sample at a time, in the order the streams are consumed."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+from scipy import stats
+
+from simulate import kernel
+from simulate.distributions import quantile_table
+
+MASK = 2**64 - 1
+
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & MASK
+
+
+def reference_uniforms(state, n):
+    """xoshiro256** as in Blackman & Vigna's reference C code, and the kernel's map to (0, 1)."""
+    s = [int(x) for x in state]
+    out = []
+    for _ in range(n):
+        result = rotl(s[1] * 5 & MASK, 7) * 9 & MASK
+        t = s[1] << 17 & MASK
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        out.append(min(((result >> 11) + 0.5) / 2**53, 1.0 - 2.0**-53))
+    return np.array(out), s
+
+
+def state_whose_next_output_is(result):
+    """A state whose next xoshiro256** output is ``result``: invert the scrambler on s[1]."""
+    x = result * pow(9, -1, 2**64) & MASK
+    s1 = rotl(x, 57) * pow(5, -1, 2**64) & MASK   # rotl by 57 undoes rotl by 7
+    return np.array([1, s1, 2, 3], dtype=np.uint64)
+
+
+def random_state(rng):
+    return rng.integers(0, 2**63, 4, dtype=np.int64).astype(np.uint64) * np.uint64(3)
+
+
+@pytest.mark.parametrize("n", [1, 7, 512, 3000])
+def test_uniforms_follow_the_reference_generator(rng, n):
+    state = random_state(rng)
+    want, want_state = reference_uniforms(state, n)
+    got = np.empty(n)
+    kernel._fill_uniform(state, got, n)
+    assert got.tobytes() == want.tobytes()
+    assert [int(x) for x in state] == want_state
+
+
+def test_largest_generator_output_stays_below_one():
+    """(2**53 - 1) + 0.5 rounds to 2**53: the largest output would be exactly 1.0, whose normal
+    score is NaN (a NaN lognormal draw, an out-of-range table read). It maps just below 1."""
+    state = state_whose_next_output_is(MASK)
+    u = np.empty(1)
+    kernel._fill_uniform(state.copy(), u, 1)
+    assert u[0] == np.nextafter(1.0, 0.0)
+    x = np.empty(1)
+    kernel._draw_slot(kernel.LOGNORMAL, np.array([0.0, 1.0, 0.0, 0.0]), np.zeros(1), state.copy(), x,
+                      np.empty(1), 1)
+    assert x[0] == pytest.approx(math.exp(stats.norm.ppf(1.0 - 2.0**-53)), rel=1e-8)
+
+
+def test_row_normal_scores_equal_the_scalar_function():
+    """The vectorised central pass and the tail fix-up give exactly the scalar ``_ndtri``."""
+    p_low = kernel.P_LOW
+    edges = [p_low, 1.0 - p_low, 2.0**-54, 0.5, 1.0 - 2.0**-53]
+    edges += [np.nextafter(e, d) for e in edges for d in (0.0, 1.0)]
+    u = np.concatenate([edges, np.random.default_rng(1).random(100_000), np.geomspace(1e-16, 0.5, 1000)])
+    u = np.concatenate([u, 1.0 - u])
+    got = np.empty_like(u)
+    kernel._fill_ndtri(u, got, len(u))
+    want = np.array([kernel._ndtri(p) for p in u])
+    assert got.tobytes() == want.tobytes()
+
+
+@njit
+def scalar_draws(code, par, table, u, out):
+    """The family formulas one sample at a time, on the given uniforms."""
+    for i in range(out.shape[0]):
+        if code == kernel.UNIFORM:
+            out[i] = par[0] + (par[1] - par[0]) * u[i]
+        elif code == kernel.TRIANGULAR:
+            a, c, b = par[0], par[1], par[2]
+            if u[i] < (c - a) / (b - a):
+                out[i] = a + math.sqrt(u[i] * (b - a) * (c - a))
+            else:
+                out[i] = b - math.sqrt((1.0 - u[i]) * (b - a) * (b - c))
+        elif code == kernel.TABULATED:
+            out[i] = kernel._tabulated(table, int(par[0]), kernel._ndtri(u[i]))
+        elif code == kernel.NORMAL:
+            out[i] = par[0] + par[1] * kernel._ndtri(par[2] + (par[3] - par[2]) * u[i])
+        elif code == kernel.LOGNORMAL:
+            out[i] = math.exp(par[0] + par[1] * kernel._ndtri(u[i]))
+        elif code == kernel.DISCRETE:
+            offset, count = int(par[0]), int(par[1])
+            k = 0
+            while k < count - 1 and table[offset + count + k] < u[i]:
+                k += 1
+            out[i] = table[offset + k]
+
+
+@njit
+def scalar_dirichlet(par, table, u, shares):
+    offset, count = int(par[0]), int(par[1])
+    for i in range(shares.shape[1]):
+        total = 0.0
+        for k in range(count):
+            g = math.exp(kernel._tabulated(table, offset + k * kernel.QTABLE_KNOTS, kernel._ndtri(u[i * count + k])))
+            shares[k, i] = g
+            total += g
+        for k in range(count):
+            shares[k, i] /= total
+
+
+def discrete_table(values, weights):
+    w = np.asarray(weights, float)
+    return np.concatenate([values, np.cumsum(w / w.sum())])
+
+
+TABLE = np.concatenate([quantile_table(stats.beta(2, 5)), quantile_table(stats.beta(0.4, 0.7)),
+                        discrete_table(np.arange(37.0), np.r_[0, np.linspace(0, 1, 35), 0]),
+                        discrete_table([1.0, 2.0, 3.0], [1, 0, 1])])
+Q = kernel.QTABLE_KNOTS
+FAMILIES = [(kernel.UNIFORM, [1.0, 3.0]), (kernel.TRIANGULAR, [1.0, 3.0, 10.0]), (kernel.TRIANGULAR, [0.0, 0.0, 1.0]),
+            (kernel.TRIANGULAR, [0.0, 1.0, 1.0]), (kernel.TABULATED, [0.0]), (kernel.TABULATED, [float(Q)]),
+            (kernel.NORMAL, [10.0, 2.0, 0.0, 1.0]), (kernel.NORMAL, [1.0, 2.0, 0.3, 0.93]),
+            (kernel.NORMAL, [1.0, 2.0, 0.0, 1e-3]), (kernel.LOGNORMAL, [0.3, 1.7]),
+            (kernel.DISCRETE, [2.0 * Q, 37.0]), (kernel.DISCRETE, [2.0 * Q + 74, 3.0])]
+
+
+@pytest.mark.parametrize("code, par", FAMILIES)
+@pytest.mark.parametrize("n", [1, 333, 512])
+def test_row_draws_equal_the_formulas_one_sample_at_a_time(rng, code, par, n):
+    """Uniform i of a slot's stream goes to sample i, and each family's passes give its formula's bits."""
+    par = np.array((par + [0.0] * 4)[:4])
+    state = random_state(rng)
+    u, after = reference_uniforms(state, n)
+    want = np.empty(n)
+    scalar_draws(code, par, TABLE, u, want)
+    got = np.full(n, np.nan)
+    kernel._draw_slot(code, par, TABLE, state, got, np.full(n, np.nan), n)
+    assert got.tobytes() == want.tobytes()
+    assert [int(x) for x in state] == after
+
+
+@pytest.mark.parametrize("count", [1, 2, 6])
+@pytest.mark.parametrize("n", [1, 333, 512])
+def test_dirichlet_shares_take_uniforms_sample_by_sample(rng, count, n):
+    table = np.concatenate([np.log(quantile_table(stats.gamma(a))) for a in [0.3, 1.0, 4.0, 20.0, 0.7, 2.5][:count]])
+    par = np.array([0.0, count, 0.0, 0.0])
+    state = random_state(rng)
+    u, after = reference_uniforms(state, n * count)
+    want = np.empty((count, n))
+    scalar_dirichlet(par, table, u, want)
+    regs = np.full((count + 3, n), np.nan)
+    kernel._draw_dirichlet(par, table, state, regs, 2, np.full((2 * count + 1) * n, np.nan), n)
+    assert regs[2:2 + count].tobytes() == want.tobytes()
+    assert [int(x) for x in state] == after
+
+
+def awkward_rows(rng, n):
+    """Rows a comparison sort and a radix sort could rank differently if the keys were wrong."""
+    x = rng.standard_normal(n)
+    rounded = np.round(x * 2) / 2                                    # many ties
+    zeros = rng.choice([-0.0, 0.0, 1.0, -1.0], n)                    # ties between -0.0 and +0.0
+    spread = x * 10.0 ** rng.integers(-310, 300, n)                  # subnormals to huge, both signs
+    spread[rng.integers(0, n, 3)] = [np.inf, -np.inf, 5e-324]
+    return [x, rounded, zeros, spread, np.full(n, 3.0), np.exp(x)]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 100, 512])
+def test_radix_argsort_is_the_stable_argsort(rng, n):
+    keys, perm, counts = np.empty((2, n), np.uint64), np.empty((2, n), np.int64), np.empty((8, 256), np.int64)
+    for x in awkward_rows(rng, n):
+        negative_zeros = kernel._radix_argsort(x, n, perm[0], keys, perm[1], counts)
+        assert negative_zeros == np.sum((x == 0) & np.signbit(x))
+        assert np.array_equal(perm[0], np.argsort(x, kind="mergesort"))
+    x[n // 2] = np.nan
+    assert kernel._radix_argsort(x, n, perm[0], keys, perm[1], counts) == -1
+
+
+@njit
+def comparison_iman_conover(regs, n, corr_regs, chol, s):
+    """Iman-Conover with comparison sorts: numpy's stable argsort of the scores, np.sort of the values."""
+    k = corr_regs.shape[0]
+    scores = np.empty((k, n))
+    for j in range(k):
+        kernel._fill_uniform(s, scores[j], n)
+        for i in range(n):
+            scores[j, i] = kernel._ndtri(scores[j, i])
+    for j in range(k):
+        z = np.zeros(n)
+        for m in range(j + 1):
+            for i in range(n):
+                z[i] += chol[j, m] * scores[m, i]
+        order = np.argsort(z, kind="mergesort")
+        values = np.sort(regs[corr_regs[j], :n])
+        for r in range(n):
+            regs[corr_regs[j], order[r]] = values[r]
+
+
+@pytest.mark.parametrize("n", [1, 2, 300, 512])
+def test_iman_conover_permutes_like_comparison_sorts(rng, n):
+    """Values with ties, signed zeros, infinities and a NaN land where comparison sorts put them."""
+    chol = np.linalg.cholesky(np.array([[1.0, 0.5, 0.2], [0.5, 1.0, -0.3], [0.2, -0.3, 1.0]]))
+    rows = awkward_rows(rng, n)
+    rows[0][0] = np.nan
+    for first in range(0, len(rows) - 2):
+        regs = np.stack(rows + [rng.random(n)])
+        corr_regs = np.array([first + 2, first, first + 1])
+        state = random_state(rng)
+        want, got = regs.copy(), regs.copy()
+        comparison_iman_conover(want, n, corr_regs, chol, state.copy())
+        kernel._iman_conover(got, n, corr_regs, chol, state)
+        assert got.tobytes() == want.tobytes()

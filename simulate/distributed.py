@@ -49,8 +49,11 @@ def ordered_reductions(client, program, windows, seed, sizes, first_block):
 
 def local_cluster(n_workers: int):
     """A LocalCluster of ``n_workers`` single-threaded worker processes and a client on it."""
+    import dask
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                           env={"NUMBA_NUM_THREADS": "1"})
+    # Numba reads NUMBA_NUM_THREADS when imported, so it must be in the environment the worker
+    # process starts with (the Nanny's ``env`` is applied too late): one kernel thread per worker.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": "1"}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     return Client(cluster), cluster

@@ -42,6 +42,11 @@ def test_workers_run_this_package(client):
     assert set(files.values()) == {simulate.__file__}
 
 
+def test_local_cluster_workers_run_one_kernel_thread_each(client):
+    """Two single-threaded workers on two cores: a worker's kernel must not start a thread per core."""
+    assert set(client.run(numba.get_num_threads).values()) == {1}
+
+
 def test_local_cluster_matches_local_run(model, client, monkeypatch):
     monkeypatch.setattr(distributed, "TASK_BLOCKS", 2)   # several tasks, out-of-order completion
     samples = 9 * 65_536 + 1234                          # a partial last block too

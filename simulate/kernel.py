@@ -215,57 +215,6 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
 
 
 @njit(**JIT)
-def _radix_argsort(x, n, order, keys, spare, counts):
-    """Write to ``order[:n]`` the stable sorting permutation of ``x[:n]``, the one
-    ``np.argsort(x[:n], kind="mergesort")`` gives, by LSD radix sort (8 bits a pass) on unsigned
-    keys that order like the doubles; -0.0 gets +0.0's key, as they compare equal.
-
-    Returns the number of -0.0s, or -1 (``order`` unset) if ``x`` holds a NaN, which the radix
-    keys would not rank as a comparison sort does. ``keys``: uint64[2, n]; ``spare``: int64[n];
-    ``counts``: int64[8, 256].
-    """
-    sign = np.uint64(1) << np.uint64(63)
-    result = order
-    key, key2, order2 = keys[0], keys[1], spare
-    negative_zeros = 0
-    bits = key2.view(np.float64)
-    for i in range(n):
-        if math.isnan(x[i]):
-            return -1
-        if x[i] == 0.0 and math.copysign(1.0, x[i]) < 0.0:
-            negative_zeros += 1
-        bits[i] = x[i] + 0.0  # -0.0 + 0.0 is +0.0
-    counts[:] = 0
-    for i in range(n):
-        b = key2[i]
-        b = ~b if b & sign else b | sign
-        key[i] = b
-        order[i] = i
-        for d in range(8):
-            counts[d, (b >> np.uint64(8 * d)) & np.uint64(255)] += 1
-    moved = 0
-    for d in range(8):
-        c = counts[d]
-        if c[(key[0] >> np.uint64(8 * d)) & np.uint64(255)] == n:  # one digit value: nothing to move
-            continue
-        start = 0
-        for v in range(256):
-            start, c[v] = start + c[v], start
-        for i in range(n):
-            digit = (key[i] >> np.uint64(8 * d)) & np.uint64(255)
-            at = c[digit]
-            c[digit] = at + 1
-            key2[at] = key[i]
-            order2[at] = order[i]
-        key, key2 = key2, key
-        order, order2 = order2, order
-        moved += 1
-    if moved % 2:  # an odd number of passes left the permutation in the spare row
-        result[:n] = order[:n]
-    return negative_zeros
-
-
-@njit(**JIT)
 def _iman_conover(regs, n, corr_regs, chol, s):
     """Reorder each correlated parameter's ``n`` draws so their ranks follow correlated normal
     scores drawn from stream ``s`` (Iman & Conover 1982). Marginals are untouched: a permutation."""
@@ -275,24 +224,15 @@ def _iman_conover(regs, n, corr_regs, chol, s):
     for j in range(k):
         _fill_uniform(s, z, n)
         _fill_ndtri(z, scores[j], n)
-    keys, perm, counts = np.empty((2, n), np.uint64), np.empty((3, n), np.int64), np.empty((8, 256), np.int64)
-    values = np.empty(n)
     for j in range(k):
         z[:] = 0.0
         for m in range(j + 1):
             c = chol[j, m]
             for i in range(n):
                 z[i] += c * scores[m, i]
-        order = perm[0]
-        if _radix_argsort(z, n, order, keys, perm[2], counts) < 0:
-            order[:] = np.argsort(z, kind="mergesort")
+        order = np.argsort(z, kind="mergesort")
+        values = np.sort(regs[corr_regs[j], :n])
         row = regs[corr_regs[j]]
-        by_value = perm[1]
-        if _radix_argsort(row, n, by_value, keys, perm[2], counts) == 0:
-            for r in range(n):
-                values[r] = row[by_value[r]]
-        else:  # a NaN or a -0.0: np.sort decides where they go
-            values[:] = np.sort(row[:n])
         for r in range(n):
             row[order[r]] = values[r]
 

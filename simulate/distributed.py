@@ -17,10 +17,33 @@ IN_FLIGHT_PER_THREAD = 3    # tasks submitted ahead of the merge, per worker thr
 RETRIES = 3                 # reruns of a task that raised (a dead worker's tasks are rerun by the scheduler)
 
 
-def ordered_reductions(client, program, windows, seed, sizes, first_block):
-    """Yield ``(samples, (hist, stats, extremes))`` per task for blocks ``first_block..`` in block order."""
+def kernel_threads() -> int:
+    """Cap this thread's Numba kernel threads at NUMBA_NUM_THREADS from the environment; return the count.
+
+    Worker processes may import Numba before the Nanny applies its ``env`` (too late for Numba's
+    own reading of the variable), so each task applies it itself; a worker started with
+    ``NUMBA_NUM_THREADS=1 dask worker ...`` already has it.
+    """
+    import os
+
+    import numba
+
+    wanted = os.environ.get("NUMBA_NUM_THREADS")
+    if wanted:
+        numba.set_num_threads(max(1, min(int(wanted), numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()
+
+
+def reduce_task(*args):
+    """One task: :func:`simulate.runner.reduce_range` on the worker's share of kernel threads."""
     from .runner import reduce_range
 
+    kernel_threads()
+    return reduce_range(*args)
+
+
+def ordered_reductions(client, program, windows, seed, sizes, first_block):
+    """Yield ``(samples, (hist, stats, extremes))`` per task for blocks ``first_block..`` in block order."""
     starts = list(range(first_block, len(sizes), TASK_BLOCKS))
     threads = max(1, sum(client.nthreads().values()))
     limit = IN_FLIGHT_PER_THREAD * threads
@@ -30,7 +53,7 @@ def ordered_reductions(client, program, windows, seed, sizes, first_block):
 
     def submit(start):
         batch = sizes[start:start + TASK_BLOCKS]
-        future = client.submit(reduce_range, program, windows, seed, batch, start, None,
+        future = client.submit(reduce_task, program, windows, seed, batch, start, None,
                                key=f"simulate-reduce-{run_id}-{start}", retries=RETRIES, pure=False)
         pending.append((int(batch.sum()), future))
 
@@ -49,11 +72,10 @@ def ordered_reductions(client, program, windows, seed, sizes, first_block):
 
 def local_cluster(n_workers: int):
     """A LocalCluster of ``n_workers`` single-threaded worker processes and a client on it."""
-    import dask
     from dask.distributed import Client, LocalCluster
 
-    # Numba reads NUMBA_NUM_THREADS when imported, so it must be in the environment the worker
-    # process starts with (the Nanny's ``env`` is applied too late): one kernel thread per worker.
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": "1"}):
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # one kernel thread per worker, applied by each task (see kernel_threads); dask's
+    # pre-spawn-environ would also set it in this process, for good
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                           env={"NUMBA_NUM_THREADS": "1"})
     return Client(cluster), cluster

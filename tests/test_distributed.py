@@ -43,8 +43,11 @@ def test_workers_run_this_package(client):
 
 
 def test_local_cluster_workers_run_one_kernel_thread_each(client):
-    """Two single-threaded workers on two cores: a worker's kernel must not start a thread per core."""
-    assert set(client.run(numba.get_num_threads).values()) == {1}
+    """Two single-threaded workers on two cores: a task's kernel must not start a thread per core,
+    and this process keeps its own thread count and environment."""
+    futures = [client.submit(distributed.kernel_threads, pure=False, workers=[w]) for w in client.nthreads()]
+    assert [f.result() for f in futures] == [1, 1]
+    assert "NUMBA_NUM_THREADS" not in os.environ or os.environ["NUMBA_NUM_THREADS"] == str(numba.config.NUMBA_NUM_THREADS)
 
 
 def test_local_cluster_matches_local_run(model, client, monkeypatch):

@@ -11,6 +11,7 @@ Sections:
   breakdown  where the engine's time goes: kernel variants (draws only; draws + evaluation without
              histograms; everything) and evaluate_draws on given inputs, against Model.run
   cluster    dask LocalCluster with 1 and 2 single-threaded worker processes
+BENCH_MODEL=path.toml runs another model file (the numpy baseline exists for the ChatGPT model only).
 The machine may be shared: the load average is printed beside the numbers.
 """
 from __future__ import annotations
@@ -51,6 +52,11 @@ def speed(samples: int, rows: list):
     model = simulate.load(PRIORS)
     _, compile_s, _ = timed(lambda: model.run(samples=1000, seed=0))
     ds, e_wall, e_cpu = timed(lambda: model.run(samples=samples, seed=1))
+    if "BENCH_MODEL" in os.environ:  # the numpy twin implements the ChatGPT model only
+        print(f"[speed] {PRIORS}: {samples / e_wall:,.0f} samples/s ({e_wall:.2f} s wall, {e_cpu:.2f} s CPU); "
+              "no numpy baseline for this model")
+        rows.append(("engine samples/s (wall)", f"{samples / e_wall:,.0f}"))
+        return
     base, b_wall, b_cpu = timed(lambda: numpy_baseline.run(samples, seed=1))
     _, p_wall, p_cpu = timed(lambda: numpy_baseline.run(samples, seed=1, profile=True))
     e_rate, b_rate, p_rate = samples / e_wall, samples / b_wall, samples / p_wall

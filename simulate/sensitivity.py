@@ -148,8 +148,12 @@ def check_sobol_samples(n, path=None) -> int:
 
 
 # -- the model's inputs as groups ----------------------------------------------------------------
-def input_groups(model, program) -> list[Group]:
-    """The model's draws (``program.draw_names``) gathered into groups, in draw order."""
+def input_groups(model, program, join_correlated: bool = True) -> list[Group]:
+    """The model's draws (``program.draw_names``) gathered into groups, in draw order.
+
+    Correlated parameters form one group unless ``join_correlated`` is False (the tornado moves
+    one parameter at a time, its correlated partners keeping their draws).
+    """
     params = {p.name: p for p in model.all_parameters()}
     order, members = [], {}
     share_names = set()
@@ -173,7 +177,7 @@ def input_groups(model, program) -> list[Group]:
         dists = [param.for_month(d[len(key) + 1:-1]) if "[" in d else param.dist for d in names]
         groups.append(Group(key, names, cols, len(cols), _ppf_transform(dists),
                             fixed=all(dist.family == "fixed" for dist in dists)))
-    return _join_correlated(model, groups)
+    return _join_correlated(model, groups) if join_correlated else groups
 
 
 def correlated_sets(model) -> list[list[str]]:
@@ -304,7 +308,7 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
         raise ModelError("must be an integer of at least 100", path=model.path, field="samples", value=samples,
                          fix=f"use e.g. {DEFAULT_SAMPLES[method]}")
     program = compile_model(model)
-    groups = input_groups(model, program)
+    groups = input_groups(model, program, join_correlated=method != "tornado")
     chosen = _choose(model, groups, parameters, method)
     started = time.perf_counter()
     if method == "sobol":
@@ -478,7 +482,8 @@ def _tornado(model, program, chosen, target, samples, seed):
     ds["input_units"] = ("parameter", [params[g.name].unit for g in chosen])
     ds.attrs["note"] = ("each input alone fixed at its p5 and p95, the others random on the same draws "
                         "(common random numbers); a month's medians are exact sample medians of the kept draws "
-                        "re-evaluated, daily medians come from re-runs' histograms (bins < 0.39% wide); "
+                        "re-evaluated, daily medians come from re-runs' histograms (bins < 0.39% wide); a correlated "
+                        "input moves alone, its partners keeping their draws; "
                         "region shares are left out (a joint Dirichlet split has no single p5/p95 point)")
     return ds
 

@@ -3,6 +3,7 @@ monthly model, a Dirichlet split, a tornado done by hand, exact sweeps with comm
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib.figure
 import numpy as np
@@ -267,16 +268,7 @@ def test_python_dash_m_cli_sees_registered_subcommands():
     assert done.returncode == 0 and "--output" in done.stdout
 
 
-def test_correlated_inputs_are_one_sobol_group(tmp_path):
-    """y = a + b + c with a, b rank-correlated: the group {a, b} carries Var(a + b) / Var(y)."""
-    import math
-    import textwrap
-
-    from scipy import stats
-
-    from simulate.correlation import spearman_to_normal
-
-    text = textwrap.dedent("""
+CORRELATED = textwrap.dedent("""
         [period]
         start = 2023-01-01
         end = 2023-01-01
@@ -306,7 +298,14 @@ def test_correlated_inputs_are_one_sobol_group(tmp_path):
         y = { expr = "a + b + c", unit = "1" }
         [outputs]
         y = "sum"
-    """)
+""")
+
+
+def test_correlated_inputs_are_one_sobol_group(tmp_path):
+    """y = a + b + c with a, b rank-correlated: the group {a, b} carries Var(a + b) / Var(y)."""
+    from simulate.correlation import spearman_to_normal
+
+    text = CORRELATED
     path = tmp_path / "corr.toml"
     path.write_text(text)
     ds = simulate.load(path).sensitivity("y", "sobol", samples=4096, seed=1)
@@ -318,3 +317,14 @@ def test_correlated_inputs_are_one_sobol_group(tmp_path):
     assert float(ds.sel(parameter="c")["first_order_low"]) <= 1 / (3 + 2 * r) <= float(
         ds.sel(parameter="c")["first_order_high"])
     assert "valid" in ds.attrs["validity"]
+
+
+def test_tornado_moves_each_correlated_input_alone(tmp_path):
+    """y = a + b + c, a and b rank-correlated: one bar each; fixing a shifts every kept draw by the
+    same amount (b keeps its draws), so the swing is a's p95 - p5 exactly."""
+    path = tmp_path / "corr.toml"
+    path.write_text(CORRELATED)
+    ds = simulate.load(path).sensitivity("y", "tornado", samples=5000, seed=2)
+    assert sorted(ds["parameter"].values) == ["a", "b", "c"]
+    width = stats.norm.ppf(0.95) - stats.norm.ppf(0.05)
+    np.testing.assert_allclose(ds["swing"].values, width, rtol=1e-9)

@@ -32,6 +32,7 @@ def _run_arguments(parser):
     parser.add_argument("--rtol", type=float, help="add samples until every 5/50/95%% quantile's 95%% interval "
                         "is within this relative error (e.g. 0.01); --samples is then the starting count")
     parser.add_argument("--max-samples", type=int, help="with --rtol: stop here even if not converged (default 1e8)")
+    parser.add_argument("--all-months", action="store_true", help="print every month of a period over 12 months")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="run blocks on this dask.distributed scheduler")
     where.add_argument("--workers", type=int, metavar="N", help="start a local dask cluster of N worker processes")
@@ -55,7 +56,7 @@ def _run(args):
             client.close()
         if cluster is not None:
             cluster.close()
-    print(summary_table(ds))
+    print(summary_table(ds, max_months=None if args.all_months else 12))
     if args.rtol is not None:
         state = "converged" if ds.attrs["converged"] else "NOT converged (max samples reached)"
         print(f"{state}: worst relative error {ds.attrs['max_relative_error']:.3g} "

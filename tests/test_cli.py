@@ -52,3 +52,38 @@ def test_check_lists_every_parameter_with_its_source(capsys):
         assert len(block) == 2, p.name
         assert block[1].splitlines()[1].strip() == f"source: {p.source}", p.name
     assert model.regions.source in printed
+
+
+LONG = """\
+[period]
+start = 2023-01-01
+end = 2025-12-31
+
+[parameters.x_kwh]
+dist = "uniform"
+min = 1
+max = 2
+unit = "kWh"
+source = "test"
+
+[derived]
+energy_kwh = "x_kwh * day_share"
+
+[outputs]
+energy_kwh = "sum"
+"""
+
+
+def test_run_of_a_long_period_shows_every_kth_month_unless_asked(tmp_path, capsys):
+    path = tmp_path / "long.toml"
+    path.write_text(LONG)
+    assert main(["run", str(path), "--samples", "1000"]) == 0
+    printed = capsys.readouterr().out
+    months = [line.split()[0] for line in printed.splitlines() if re.match(r"20\d\d-\d\d ", line)]
+    assert months == ["2023-01", "2023-04", "2023-07", "2023-10", "2024-01", "2024-04", "2024-07", "2024-10",
+                      "2025-01", "2025-04", "2025-07", "2025-10", "2025-12"]
+    assert "showing 13 of 36 months (one in 3, and the last)" in printed
+    assert main(["run", str(path), "--samples", "1000", "--all-months"]) == 0
+    printed = capsys.readouterr().out
+    assert len([line for line in printed.splitlines() if re.match(r"20\d\d-\d\d ", line)]) == 36
+    assert "showing" not in printed

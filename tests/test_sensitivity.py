@@ -159,6 +159,25 @@ def test_tornado_matches_the_arithmetic(tmp_path):
     assert abs(float(a["output_low"]) - (1.0 + 0.05)) <= 8 * sd + bin_width(1.05)
 
 
+def test_daily_tornado_in_day_chunks_matches_the_arithmetic(tmp_path, monkeypatch):
+    """out = (a + 2 b) x day_share, a and b uniform: fixing a shifts every kept draw of day d by
+    share(d) x a's value, so each day's swing is share(d) x 0.9 exactly, chunked or not."""
+    from simulate import sensitivity as sensitivity_module
+
+    uniform = 'dist = "uniform"\nmin = 0\nmax = 1'
+    model = write_model(tmp_path, param("a", uniform) + param("b", uniform),
+                        'out = { expr = "(a + 2 * b) * day_share", unit = "1" }', 'out = "sum"',
+                        end="2023-01-10")
+    share = model.profile.day_share(model.period)
+    whole = model.sensitivity("out", "tornado", samples=3000, seed=4, daily=True)
+    monkeypatch.setattr(sensitivity_module, "TORNADO_CELLS", 3000 * 3)   # days in chunks of 3
+    chunked = model.sensitivity("out", "tornado", samples=3000, seed=4, daily=True)
+    np.testing.assert_allclose(whole.sel(parameter="a")["swing"].values, 0.9 * share, rtol=1e-9)
+    np.testing.assert_allclose(whole.sel(parameter="b")["swing"].values, 1.8 * share, rtol=1e-9)
+    for var in ("output_low", "output_high", "swing", "baseline"):
+        np.testing.assert_array_equal(chunked[var].values, whole[var].values)
+
+
 # -- rank correlation ----------------------------------------------------------------------------
 def test_rank_uses_the_month_of_each_monthly_draw(tmp_path):
     params = ('[parameters.a]\nunit = "1"\nsource = "t"\ndist = "uniform"\nmin = 0\nmax = 1\n'

@@ -276,7 +276,9 @@ def evaluator(program, target: Target, days: slice | None = None):
     if not target.daily:  # a month's value needs only that month's days
         one = one.only_days(program.month_of_day == target.month)
     elif days is not None:
-        one = one.only_days(np.isin(np.arange(program.n_days), np.arange(program.n_days)[days]))
+        keep = np.zeros(program.n_days, dtype=bool)
+        keep[days] = True
+        one = one.only_days(keep)
     args = program_args(one)
 
     def func(X):

@@ -14,6 +14,7 @@ model costs no compilation. A model becomes:
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,8 +90,6 @@ class Program:
 
     def only_days(self, keep) -> "Program":
         """A copy that evaluates only the days where ``keep`` is True (e.g. one month's days)."""
-        import dataclasses
-
         keep = np.asarray(keep, dtype=bool)
         return dataclasses.replace(
             self, month_of_day=np.ascontiguousarray(self.month_of_day[keep]),
@@ -99,8 +98,6 @@ class Program:
 
     def only_outputs(self, indices) -> "Program":
         """A copy computing only the outputs at ``indices``."""
-        import dataclasses
-
         pick = list(indices)
         return dataclasses.replace(
             self, out_reg=np.ascontiguousarray(self.out_reg[:, pick]),

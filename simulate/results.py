@@ -93,10 +93,9 @@ def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=N
 
     source, scale = windows.source[o, t], windows.scale[o, t]
     if source != t:  # a day of a profile output: its month, scaled (a negative scale swaps the tails)
-        flip = scale < 0
-        wanted = 1.0 - np.asarray(quantiles) if flip else quantiles
+        wanted = 1.0 - np.asarray(quantiles) if scale < 0 else quantiles
         q, low, high, outside = cell_quantiles(windows, merged, o, source, wanted, level)
-        return q * scale, (high if flip else low) * scale, (low if flip else high) * scale, outside
+        return (*scaled_cell(q, low, high, scale), outside)
     start = windows.offset[o, t]
     counts = merged.hist[start:start + windows.length[o, t] + 2]
     args = (counts, windows.lo_key[o, t], *merged.extremes[o, t])
@@ -105,10 +104,16 @@ def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=N
     return q, low, high, outside
 
 
+def scaled_cell(q, low, high, scale):
+    """Quantiles and their bounds multiplied by ``scale``; a negative scale swaps low and high."""
+    low, high = (high, low) if scale < 0 else (low, high)
+    return q * scale, low * scale, high * scale
+
+
 def build_dataset(model, program, windows, merged: Reductions, *, samples, seed, elapsed_s, kept=None,
                   extra_attrs=None):
     """Assemble the results Dataset from merged reductions (``extra_attrs`` go on the Dataset)."""
-    from .convergence import CHECKED_QUANTILES, CI_LEVEL, quantile_interval, relative_error
+    from .convergence import CHECKED_QUANTILES, CI_LEVEL, relative_error
 
     out_names = list(model.outputs)
     n_days, n_months = program.n_days, program.n_months
@@ -119,8 +124,8 @@ def build_dataset(model, program, windows, merged: Reductions, *, samples, seed,
     for o in range(len(out_names)):
         for t in np.argsort(windows.source[o] != np.arange(n_times), kind="stable"):  # sources first
             source, scale = windows.source[o, t], windows.scale[o, t]
-            if source != t and scale > 0:  # a day of a profile output: its month, scaled
-                q[o, t], ci[0, o, t], ci[1, o, t] = q[o, source] * scale, ci[0, o, source] * scale, ci[1, o, source] * scale
+            if source != t and scale > 0:  # a day of a profile output: its month (computed above), scaled
+                q[o, t], ci[0, o, t], ci[1, o, t] = scaled_cell(q[o, source], ci[0, o, source], ci[1, o, source], scale)
                 continue
             q[o, t], ci[0, o, t], ci[1, o, t], outside = cell_quantiles(windows, merged, o, t)
             if outside:

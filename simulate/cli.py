@@ -1,5 +1,6 @@
 """The ``simulate`` command: parse arguments, call the Python API, print. Nothing more.
 
+Every subcommand is declared here; each handler imports the stage it needs when it runs.
 Exit status 0 on success, 2 for bad input (one clear message on stderr, nothing half-written).
 """
 from __future__ import annotations
@@ -10,19 +11,11 @@ import warnings
 
 from .errors import ModelError
 
-COMMANDS = {}  # name -> (add_arguments, handler); other modules register subcommands here
+DESCRIPTION = ("Monte Carlo uncertainty for the electricity use and CO2 of AI services: sample a model "
+               "file's sourced priors and report medians and 90% intervals, sensitivity and reports.")
 
 
-def command(name, help_text):
-    """Register a subcommand: decorate ``handler(args)``; its arguments come from ``add_arguments``."""
-    def wrap(add_arguments):
-        def register(handler):
-            COMMANDS[name] = (help_text, add_arguments, handler)
-            return handler
-        return register
-    return wrap
-
-
+# -- run ---------------------------------------------------------------------------------------------
 def _run_arguments(parser):
     parser.add_argument("priors", help="model file (TOML)")
     parser.add_argument("--samples", type=int, default=1_000_000, help="number of Monte Carlo samples (default 1e6)")
@@ -38,11 +31,10 @@ def _run_arguments(parser):
     where.add_argument("--workers", type=int, metavar="N", help="start a local dask cluster of N worker processes")
 
 
-@command("run", "sample a model and print median and 90% interval per month")(_run_arguments)
 def _run(args):
-    from .modelfile import load
-    from .report_table import summary_table
-    from .results import save_netcdf
+    from .report.tables import summary_table
+    from .results.netcdf import save_netcdf
+    from .spec.reader import load
 
     model = load(args.priors)
     if args.scenario:
@@ -80,20 +72,20 @@ def _dask_client(args):
         if args.workers < 1:
             raise ModelError("must be at least 1", path=None, field="--workers", value=args.workers,
                              fix="pass --workers 2 for two worker processes")
-        from .distributed import local_cluster
+        from .engine.distributed import local_cluster
 
         return local_cluster(args.workers)
     return None, None
 
 
+# -- check -------------------------------------------------------------------------------------------
 def _check_arguments(parser):
     parser.add_argument("priors", help="model file (TOML)")
 
 
-@command("check", "validate a model file and list its parameters with units and sources")(_check_arguments)
 def _check(args):
-    from .modelfile import load
-    from .report_table import parameter_table
+    from .report.tables import parameter_table
+    from .spec.reader import load
 
     model = load(args.priors)
     print(f"{model.path}: valid. {model.title}")
@@ -102,44 +94,97 @@ def _check(args):
     print(parameter_table(model))
 
 
+# -- report ------------------------------------------------------------------------------------------
+def _report_arguments(parser):
+    parser.add_argument("priors", help="model file (TOML)")
+    parser.add_argument("--out", required=True, help="folder to write (replaced as a whole)")
+    parser.add_argument("--samples", type=int, default=1_000_000, help="Monte Carlo samples (default 1e6)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _report(args):
+    from .report.write import write_report
+
+    path = write_report(args.priors, args.out, samples=args.samples, seed=args.seed,
+                        command_line=f"simulate report {args.priors} --out {args.out} --samples {args.samples} --seed {args.seed}")
+    print(f"wrote {path}/index.html, summary.md, results.nc and figures")
+
+
+# -- sensitivity -------------------------------------------------------------------------------------
+SENSITIVITY_METHODS = ("sobol", "tornado", "rank")
+
+
+def _sensitivity_arguments(parser):
+    parser.add_argument("priors", help="model file (TOML)")
+    parser.add_argument("--output", required=True, help="the output to analyse, e.g. energy_kwh")
+    parser.add_argument("--method", choices=SENSITIVITY_METHODS, default="sobol", help="sobol (default), tornado or rank")
+    parser.add_argument("--month", help="month YYYY-MM of the monthly total (default: the first month)")
+    parser.add_argument("--daily", action="store_true", help="indices for every day instead of one month")
+    parser.add_argument("--samples", type=int, help="Sobol base samples (power of 2, default 4096) or "
+                        "Monte Carlo samples per run (tornado, rank; default 100000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--scenario", help="fix parameters at a named scenario of the model file first")
+    parser.add_argument("--out", help="write the result Dataset to this netCDF file")
+    parser.add_argument("--figure", help="save the chart (tornado, Sobol bars, indices over time) to this file")
+
+
+def _sensitivity(args):
+    from .report.tables import ranked_table
+    from .results.netcdf import save_netcdf
+    from .spec.reader import load
+
+    model = load(args.priors)
+    if args.scenario:
+        model = model.with_scenario(args.scenario)
+    ds = model.sensitivity(args.output, args.method, samples=args.samples, seed=args.seed,
+                           month=args.month, daily=args.daily)
+    print(ranked_table(ds))
+    if args.out:
+        print(f"wrote {save_netcdf(ds, args.out)}")
+    if args.figure:
+        from .plots.sensitivity import figure_for
+
+        fig, _ = figure_for(ds)
+        fig.savefig(args.figure, dpi=150, bbox_inches="tight")
+        print(f"wrote {args.figure}")
+
+
+COMMANDS = {
+    "run": ("sample a model and print median and 90%% interval per month", _run_arguments, _run),
+    "check": ("validate a model file and list its parameters with units and sources", _check_arguments, _check),
+    "report": ("write an HTML/markdown report with figures, tables and results.nc", _report_arguments, _report),
+    "sensitivity": ("rank a model's inputs by their effect on one output (Sobol, tornado, rank)",
+                    _sensitivity_arguments, _sensitivity),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    _load_plugins()
-    parser = argparse.ArgumentParser(prog="simulate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="simulate", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, handler) in COMMANDS.items():
-        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        # help strings are %-formatted by argparse (90%% reads 90%); descriptions are not
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text.replace("%%", "%"))
         add_arguments(sub_parser)
         sub_parser.set_defaults(handler=handler)
     return parser
 
 
-# Modules that register further subcommands with @command when imported (reports, sensitivity, ...).
-SUBCOMMAND_MODULES: tuple[str, ...] = ("simulate.report", "simulate.sensitivity")
-
-
-def _load_plugins():
-    import importlib
-
-    for module in SUBCOMMAND_MODULES:
-        importlib.import_module(module)
+def _format_warning(message, *args, **kwargs) -> str:
+    return f"warning: {message}\n"
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    shown = warnings.formatwarning
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
-            warnings.formatwarning = lambda message, *a, **k: f"warning: {message}\n"
+            warnings.formatwarning = _format_warning
             args.handler(args)
     except ModelError as exc:
         print(f"simulate: error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = shown
     return 0
-
-
-if __name__ == "__main__":
-    # Run the package's module, not this __main__ copy: subcommand modules register with simulate.cli.
-    from simulate.cli import main as package_main
-
-    sys.exit(package_main())

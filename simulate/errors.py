@@ -1,5 +1,8 @@
-"""The one error type for bad input: it names the file, the field, the bad value and the fix."""
+"""The one error type for bad input, and the one helper that says where the input was."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NoReturn
 
 
 class ModelError(ValueError):
@@ -34,3 +37,25 @@ class ModelError(ValueError):
         if self.path is not None:
             return self
         return ModelError(self.problem, path=path, field=self.field, value=self.value, fix=self.fix)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a model file (``path`` and dotted ``field``) that errors are reported against.
+
+    >>> Location("m.toml", "parameters.pue").fail("must be at least 1", "min", 0.9, "use min = 1")
+    Traceback (most recent call last):
+    simulate.errors.ModelError: m.toml: parameters.pue.min = 0.9: must be at least 1. Fix: use min = 1
+    """
+
+    path: object = None
+    field: str | None = None
+
+    def at(self, key: str) -> "Location":
+        """The location of ``key`` inside this one (``parameters.pue`` -> ``parameters.pue.min``)."""
+        return Location(self.path, f"{self.field}.{key}" if self.field else key)
+
+    def fail(self, problem: str, key: str | None = None, value=None, fix: str | None = None) -> NoReturn:
+        """Raise a :class:`ModelError` at this location (or at ``key`` inside it)."""
+        field = self.at(key).field if key else self.field
+        raise ModelError(problem, path=self.path, field=field, value=value, fix=fix)

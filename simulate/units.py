@@ -1,8 +1,9 @@
-"""The one table of quantity names: the unit a name implies, its bounds, and readable magnitudes.
+"""The one table of quantity names and units: the unit a name implies, its bounds, and conversions.
 
 Units live in names (``energy_kwh``, ``gpu_power_w``, ``grid_g_per_kwh``); dimensionless names stay
-bare (``pue``, ``utilisation``). The validator, the Dataset attrs and the CLI table all read this
-module, so a name means the same thing everywhere.
+bare (``pue``, ``utilisation``). The validator, the Dataset attrs, the published-figure converter
+and the display scaling (:mod:`simulate.plots.labels`) all read this module, so a name and a unit
+mean the same thing everywhere. Display formatting itself lives with the plots.
 """
 from __future__ import annotations
 
@@ -44,19 +45,25 @@ BOUNDS_BY_SUFFIX = {
     "_share": (0.0, 1.0, "a share lies in [0, 1]"),
 }
 
-# Units whose magnitudes are printed with SI prefixes: base unit -> (factor to base, ladder).
-_LADDERS = {
-    "Wh": (1.0, [(1.0, "Wh"), (1e3, "kWh"), (1e6, "MWh"), (1e9, "GWh"), (1e12, "TWh")]),
-    "kWh": (1e3, [(1.0, "Wh"), (1e3, "kWh"), (1e6, "MWh"), (1e9, "GWh"), (1e12, "TWh")]),
-    "MWh": (1e6, [(1.0, "Wh"), (1e3, "kWh"), (1e6, "MWh"), (1e9, "GWh"), (1e12, "TWh")]),
-    "GWh": (1e9, [(1.0, "Wh"), (1e3, "kWh"), (1e6, "MWh"), (1e9, "GWh"), (1e12, "TWh")]),
-    "g": (1.0, [(1.0, "g"), (1e3, "kg"), (1e6, "t"), (1e9, "kt"), (1e12, "Mt")]),
-    "kg": (1e3, [(1.0, "g"), (1e3, "kg"), (1e6, "t"), (1e9, "kt"), (1e12, "Mt")]),
-    "t": (1e6, [(1.0, "g"), (1e3, "kg"), (1e6, "t"), (1e9, "kt"), (1e12, "Mt")]),
-    "L": (1.0, [(1.0, "L"), (1e3, "m³"), (1e6, "thousand m³"), (1e9, "million m³")]),
-    "W": (1.0, [(1.0, "W"), (1e3, "kW"), (1e6, "MW"), (1e9, "GW")]),
-    "kW": (1e3, [(1.0, "W"), (1e3, "kW"), (1e6, "MW"), (1e9, "GW")]),
+# Unit symbol -> (dimension, factor to the dimension's base unit: Wh, g, L, W).
+UNITS = {
+    "J": ("energy", 1 / 3600), "kJ": ("energy", 1 / 3.6), "MJ": ("energy", 1e3 / 3.6), "GJ": ("energy", 1e6 / 3.6),
+    "Wh": ("energy", 1.0), "kWh": ("energy", 1e3), "MWh": ("energy", 1e6), "GWh": ("energy", 1e9),
+    "TWh": ("energy", 1e12),
+    "g": ("mass", 1.0), "kg": ("mass", 1e3), "t": ("mass", 1e6), "kt": ("mass", 1e9), "Mt": ("mass", 1e12),
+    "mL": ("volume", 1e-3), "L": ("volume", 1.0), "m³": ("volume", 1e3), "m3": ("volume", 1e3),
+    "thousand m³": ("volume", 1e6), "million m³": ("volume", 1e9),
+    "W": ("power", 1.0), "kW": ("power", 1e3), "MW": ("power", 1e6), "GW": ("power", 1e9),
 }
+# The symbols a quantity of each dimension is displayed in, smallest first.
+DISPLAY_LADDERS = {
+    "energy": ("Wh", "kWh", "MWh", "GWh", "TWh"),
+    "mass": ("g", "kg", "t", "kt", "Mt"),
+    "volume": ("L", "m³", "thousand m³", "million m³"),
+    "power": ("W", "kW", "MW", "GW"),
+}
+# Units whose values are rescaled for display (a figure in TWh or J is shown as written).
+SCALED_UNITS = ("Wh", "kWh", "MWh", "GWh", "g", "kg", "t", "L", "W", "kW")
 
 
 def unit_for_name(name: str) -> str | None:
@@ -77,33 +84,25 @@ def bounds_for_name(name: str) -> tuple[float, float, str] | None:
     return None
 
 
-def scale_for(values, unit: str) -> tuple[float, str]:
-    """The divisor and unit label that print ``values`` (in ``unit``) with 1-3 integer digits.
+def unit_factor(unit: str, to_unit: str) -> float | None:
+    """The factor that turns a number in ``unit`` into ``to_unit`` (``TWh`` -> ``kWh``: 1e9), or None.
 
-    ``scale_for([2.3e7], "kWh")`` is ``(1e6, "GWh")``. Units without a ladder are returned as is.
+    A shared denominator is kept as it is (``Wh/query`` -> ``kWh/query``); ``CO2e`` after a mass is ignored.
     """
-    if unit not in _LADDERS:
-        return 1.0, unit
-    to_base, ladder = _LADDERS[unit]
-    finite = [abs(float(v)) for v in values if math.isfinite(float(v)) and float(v) != 0.0]
-    if not finite:
-        return 1.0, unit
-    reference = max(finite) * to_base
-    factor, label = ladder[0]
-    for step_factor, step_label in ladder:
-        if reference >= step_factor:
-            factor, label = step_factor, step_label
-    return factor / to_base, label
+    if unit == to_unit:
+        return 1.0
+    (num, _, den), (to_num, _, to_den) = unit.partition("/"), to_unit.partition("/")
+    if den != to_den:
+        return None
+    a, b = UNITS.get(num.removesuffix("CO2e")), UNITS.get(to_num.removesuffix("CO2e"))
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    return a[1] / b[1]
 
 
-def format_number(value: float, digits: int = 3) -> str:
-    """``value`` with ``digits`` significant figures, without scientific notation for 1e-3..1e6."""
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    if -3 <= magnitude < 6:
-        decimals = max(digits - 1 - magnitude, 0)
-        return f"{value:,.{decimals}f}"
-    return f"{value:.{digits - 1}e}"
+def same_dimension(unit: str) -> list[str]:
+    """The units a figure in ``unit`` could be written in (``kWh`` -> ``J``, ``kJ``, ..., ``TWh``)."""
+    num, slash, den = unit.partition("/")
+    dimension = UNITS.get(num.removesuffix("CO2e"), (None,))[0]
+    return [u + slash + den for u, (d, _) in UNITS.items() if dimension and d == dimension
+            and u not in ("thousand m³", "million m³")]

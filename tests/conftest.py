@@ -1,84 +1,19 @@
-"""Shared helpers: write a model file to a temporary folder and load it, compare runs."""
+"""Fixtures shared by every test folder, and the markers that split the suite.
+
+``slow``: end-to-end runs of shipped models and reports (seconds each); ``dask``: starts a
+LocalCluster. ``python -m pytest -m "not slow and not dask"`` is the fast suite.
+"""
 from __future__ import annotations
 
-import math
-import textwrap
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
+os.environ.setdefault("MPLBACKEND", "Agg")   # figures render off screen; set before matplotlib loads
 
-import simulate
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-CHATGPT = ROOT / "priors" / "chatgpt-2023-01.toml"
-TWO_REGIONS = ROOT / "tests" / "models" / "two_regions.toml"  # every engine feature in one small file
-VOLATILE_ATTRS = ("created", "elapsed_s")
-
-
-def write_model(tmp_path, text: str, name: str = "model.toml") -> Path:
-    """Write ``text`` (dedented) to ``tmp_path / name`` and return the path."""
-    path = Path(tmp_path) / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def load_text(tmp_path, text: str, name: str = "model.toml"):
-    """Write a model file and load it with :func:`simulate.load`."""
-    return simulate.load(write_model(tmp_path, text, name))
-
-
-def toml_value(value) -> str:
-    """A Python number, string, list or dict written as TOML (inline tables for dicts)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(value)
-
-
-def one_parameter_text(spec: dict, *, name: str = "x", unit: str = "1",
-                       start: str = "2023-01-01", end: str = "2023-01-01") -> str:
-    """A model with one parameter ``name`` (distribution ``spec``) reported as its own output."""
-    lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in spec.items())
-    return f"""\
-[period]
-start = {start}
-end = {end}
-
-[parameters.{name}]
-{lines}
-unit = "{unit}"
-source = "test law"
-
-[outputs]
-{name} = "mean"
-"""
-
-
-def without_volatile(ds):
-    """The Dataset with the attrs that legitimately change between runs (wall clock) removed."""
-    ds = ds.copy()
-    for key in VOLATILE_ATTRS:
-        ds.attrs.pop(key, None)
-    return ds
-
-
-def binomial_tolerance(p: float, n: int, k: float = 4.0) -> float:
-    """``k`` standard errors of an empirical fraction with true value ``p`` over ``n`` draws."""
-    return k * math.sqrt(p * (1 - p) / n)
+import simulate  # noqa: E402
+from tests.helpers import CHATGPT, TWO_REGIONS  # noqa: E402
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Analyses on top of runs: sensitivity (Sobol, tornado, rank, sweeps), calibration, convergence."""

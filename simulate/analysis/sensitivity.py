@@ -1,0 +1,137 @@
+"""Sensitivity analysis: which assumption drives the spread of an output, in a month or on each day.
+
+Three methods, each returning an ``xarray.Dataset`` indexed by ``parameter`` (sorted, most
+influential first): ``sobol`` (:mod:`.sobol`), ``tornado`` (:mod:`.tornado`) and ``rank``
+(:mod:`.rank`); :func:`simulate.analysis.sweep.sweep` stacks whole runs along a parameter.
+Inputs are analysed as groups (:mod:`.groups`): a parameter with all its months, the Dirichlet
+region shares, or (for Sobol and rank) a set of correlated parameters. The ``members`` coordinate
+of every result lists each group's draws.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import xarray as xr
+
+from ..engine.compiler import compile_model
+from ..errors import ModelError
+from .groups import REGION_SHARES, input_groups
+from .rank import rank
+from .sobol import CONFIDENCE, N_RESAMPLES, check_sobol_samples, sobol
+from .target import target_for
+from .tornado import tornado
+
+METHODS = ("sobol", "tornado", "rank")
+DEFAULT_SAMPLES = {"sobol": 4096, "tornado": 100_000, "rank": 100_000}
+
+
+def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, samples: int | None = None,
+                seed: int = 0, month: str | None = None, daily: bool = False, parameters=None,
+                n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> xr.Dataset:
+    """Sensitivity of one output to the model's inputs; see the module docstring.
+
+    Parameters
+    ----------
+    model : Model
+    output : str
+        An output name.
+    method : {"sobol", "tornado", "rank"}
+    samples : int, optional
+        Sobol base samples (a power of 2; the model is evaluated samples x (groups + 2) times,
+        default 4096) or the Monte Carlo samples of each tornado or rank run (default 100,000).
+    seed : int
+    month : str, optional
+        "YYYY-MM" of the monthly total (or mean) analysed; default the first month.
+    daily : bool
+        Indices for every day (a ``date`` dimension) instead of one month.
+    parameters : list of str, optional
+        Only these groups (names as in the result's ``parameter``, or "region shares").
+    n_resamples, confidence
+        Bootstrap resamples and confidence level of the Sobol intervals.
+
+    Returns
+    -------
+    xarray.Dataset
+        Indexed by ``parameter``, most influential first; its variables depend on ``method``
+        (``first_order``, ``total_order`` and their interval ends; ``output_low``,
+        ``output_high`` and ``swing`` in the output's unit; ``rho``).
+    """
+    if method not in METHODS:
+        raise ModelError("is not a sensitivity method", path=model.path, field="method", value=method,
+                         fix=f"use one of {list(METHODS)}")
+    target = target_for(model, output, month, daily)
+    samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if method == "sobol":
+        samples = check_sobol_samples(samples, model.path)
+    elif isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 100:
+        raise ModelError("must be an integer of at least 100", path=model.path, field="samples", value=samples,
+                         fix=f"use e.g. {DEFAULT_SAMPLES[method]}")
+    program = compile_model(model)
+    groups = input_groups(model, program, join_correlated=method != "tornado")
+    chosen = _choose(model, groups, parameters, method)
+    started = time.perf_counter()
+    if method == "sobol":
+        ds = sobol(model, program, groups, chosen, target, samples, seed, n_resamples, confidence)
+    elif method == "tornado":
+        ds = tornado(model, program, chosen, target, samples, seed)
+    else:
+        ds = rank(model, program, groups, chosen, target, samples, seed)
+    ds = _sorted(ds, "first_order" if method == "sobol" else "swing" if method == "tornado" else "abs_rho")
+    fixed = [g.name for g in groups if g.fixed]
+    ds.attrs.update({
+        "method": method, "output": output, "target": target.label(model),
+        "month": "" if daily else model.period.months[target.month], "daily": int(daily),
+        "samples": int(samples), "seed": int(seed), "fixed_parameters": json.dumps(fixed),
+        "grouping": ("monthly draws of a parameter form one group named after it; Dirichlet region shares "
+                     "form one group named 'region shares'; rank-correlated parameters form one group named "
+                     "'a + b', sampled jointly; see the members coordinate"),
+        "validity": _validity(model, method),
+        "model_path": model.path or "", "model_sha256": model.sha256, "scenario": model.scenario or "",
+        "model_fixed": json.dumps(model.fixed, sort_keys=True),
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    })
+    ds["parameter"].attrs["long_name"] = "input (group)"
+    for name in ds.data_vars:
+        ds[name].attrs.setdefault("units", "1")
+    return ds
+
+
+def _validity(model, method) -> str:
+    """Which reading of the result holds when inputs are correlated."""
+    if not model.correlations:
+        return "inputs are independent: every method reads as usual"
+    return {"sobol": "valid: correlated parameters are one group, and groups are independent",
+            "tornado": "one-at-a-time swings of marginals; with correlated inputs they ignore the partners' shift",
+            "rank": "Spearman correlations include the effect of correlated partners; use sobol for attribution",
+            }[method]
+
+
+def _choose(model, groups, parameters, method):
+    names = {g.name: g for g in groups}
+    usable = [g for g in groups if not g.fixed and not (method == "tornado" and g.name == REGION_SHARES)]
+    if parameters is None:
+        if not usable:
+            raise ModelError("every parameter is fixed: there is no spread to attribute", path=model.path,
+                             field="parameters", fix="give at least one parameter a distribution")
+        return usable
+    chosen = []
+    for name in parameters:
+        if name not in names:
+            raise ModelError("is not a parameter of this model", path=model.path, field="parameters", value=name,
+                             fix=f"use one of {[g.name for g in groups]}")
+        if names[name].fixed:
+            raise ModelError("is fixed, so it has no spread to analyse", path=model.path, field="parameters",
+                             value=name, fix=f"drop it, or use one of {[g.name for g in usable]}")
+        if method == "tornado" and name == REGION_SHARES:
+            raise ModelError("a joint Dirichlet split has no single p5 and p95 point", path=model.path,
+                             field="parameters", value=name, fix="use method 'sobol' or 'rank' for region shares")
+        chosen.append(names[name])
+    return chosen
+
+
+def _sorted(ds, key):
+    score = ds[key].max("date") if "date" in ds[key].dims else ds[key]
+    order = np.argsort(-np.nan_to_num(score.values, nan=-np.inf), kind="stable")
+    return ds.isel(parameter=order)

@@ -1,0 +1,484 @@
+"""The Numba kernel: draw parameters, run the compiled program, reduce to histograms and sums.
+
+Pure functions of arrays: no I/O, no validation, no xarray. Speed flags are chosen here, once.
+
+Random numbers: each (block, stream) pair has its own xoshiro256** generator whose 256-bit state
+comes from ``numpy.random.SeedSequence`` (see runner.py). Numba's built-in generator keeps one
+state per thread, which would tie results to the thread schedule, and numpy's Generators cannot
+be indexed per block inside ``prange``; xoshiro256** (Blackman & Vigna, "Scrambled linear
+pseudorandom number generators", ACM TOMS 2021) is a few lines and passes BigCrush.
+
+Reductions are exact and ordered: histogram counts are integers (any merge order gives the same
+totals) and the per-block sums are accumulated sample by sample inside one block, then merged
+in block order by the runner. So results do not depend on thread count or scheduling.
+
+Histogram bins come from a value's IEEE-754 bits: the top 8 mantissa bits and the exponent give
+256 bins per octave (bin width below 0.39% of the value) with no logarithm on the hot path.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .encoding import (
+    ADD,
+    DIRICHLET,
+    DISCRETE,
+    DIV,
+    EXP,
+    FIXED,
+    KEY_SHIFT,
+    LOG,
+    LOGNORMAL,
+    MAX,
+    MIN,
+    MUL,
+    NEG,
+    NORMAL,
+    POW,
+    QTABLE_KNOTS,
+    QTABLE_Z,
+    SQRT,
+    SUB,
+    TABULATED,
+    TILE,
+    TRIANGULAR,
+    UNIFORM,
+)
+
+# One place for speed flags. error_model="numpy": x/0 gives inf or nan (counted, never raised).
+JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+ABS_MASK = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+# -- random numbers ----------------------------------------------------------------------------
+@njit(**JIT)
+def _rotl(x, k):
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+U_MAX = 1.0 - 2.0 ** -53  # the largest double below 1
+
+
+@njit(**JIT)
+def _fill_uniform(s, out, n):
+    """Fill ``out[:n]`` with doubles in the open interval (0, 1): ``n`` xoshiro256** steps on the
+    state ``s`` (uint64[4], advanced in place). The state is held in locals for the loop."""
+    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
+    for i in range(n):
+        result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+        t = s1 << np.uint64(17)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 45)
+        # the top 53 bits fit a signed integer, whose conversion to double is one instruction;
+        # (2**53 - 1) + 0.5 rounds to 2**53, so the largest output would be 1.0 without the min
+        u = (np.float64(np.int64(result >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+        out[i] = min(u, U_MAX)
+    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
+
+
+P_LOW = 0.02425  # Acklam's boundary between the central region and the tails
+
+
+@njit(**JIT)
+def _ndtri_central(p):
+    """Acklam's rational function for the central region ``P_LOW <= p <= 1 - P_LOW``."""
+    q = p - 0.5
+    r = q * q
+    return (((((-3.969683028665376e+01 * r + 2.209460984245205e+02) * r - 2.759285104469687e+02) * r
+              + 1.383577518672690e+02) * r - 3.066479806614716e+01) * r + 2.506628277459239e+00) * q / \
+           (((((-5.447609879822406e+01 * r + 1.615858368580409e+02) * r - 1.556989798598866e+02) * r
+              + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0)
+
+
+@njit(**JIT)
+def _ndtri(p):
+    """Standard normal inverse CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
+    if p < P_LOW:
+        q = math.sqrt(-2.0 * math.log(p))
+        return (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q
+                  - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00) / \
+               ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q
+                 + 3.754408661907416e+00) * q + 1.0)
+    if p > 1.0 - P_LOW:
+        return -_ndtri(1.0 - p)
+    return _ndtri_central(p)
+
+
+@njit(**JIT)
+def _fill_ndtri(u, z, n):
+    """``z[:n] = _ndtri(u[:n])``, bit for bit: the central function over the whole row (no branch,
+    no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one. Vector
+    lanes round like scalar code as long as fastmath stays off (no fused multiply-adds)."""
+    for i in range(n):
+        z[i] = _ndtri_central(u[i])
+    for i in range(n):
+        p = u[i]
+        if p < P_LOW or p > 1.0 - P_LOW:
+            z[i] = _ndtri(p)
+
+
+@njit(**JIT)
+def _tabulated(table, offset, z):
+    """The quantile function tabulated at ``QTABLE_KNOTS`` normal scores, read at score ``z``."""
+    pos = (z + QTABLE_Z) * ((QTABLE_KNOTS - 1) / (2.0 * QTABLE_Z))
+    if pos <= 0.0:
+        return table[offset]
+    if pos >= QTABLE_KNOTS - 1:
+        return table[offset + QTABLE_KNOTS - 1]
+    k = int(pos)
+    lo = table[offset + k]
+    return lo + (pos - k) * (table[offset + k + 1] - lo)
+
+
+# Draws are made in passes over a tile's row (uniforms, then normal scores, then the transform),
+# each a simple loop; uniform i of a slot's stream always goes to sample i, as drawn one by one.
+@njit(**JIT)
+def _scratch_size(slot_code, slot_par):
+    """Doubles of scratch that ``_draw_slot`` and ``_draw_dirichlet`` need for one tile."""
+    rows = 1
+    for s in range(slot_code.shape[0]):
+        if slot_code[s] == DIRICHLET:
+            rows = max(rows, 2 * int(slot_par[s, 1]) + 1)
+    return rows * TILE
+
+
+@njit(**JIT)
+def _draw_slot(code, par, table, s, out, scratch, n):
+    """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles."""
+    if code == FIXED:
+        for i in range(n):
+            out[i] = par[0]
+        return
+    _fill_uniform(s, out, n)
+    if code == UNIFORM:
+        a, width = par[0], par[1] - par[0]
+        for i in range(n):
+            out[i] = a + width * out[i]
+    elif code == TRIANGULAR:
+        a, c, b = par[0], par[1], par[2]
+        split = (c - a) / (b - a)
+        for i in range(n):  # both branches, then a select: the loop vectorises
+            u = out[i]
+            left = a + math.sqrt(u * (b - a) * (c - a))
+            right = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
+            out[i] = left if u < split else right
+    elif code == TABULATED:
+        offset = int(par[0])
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
+        for i in range(n):
+            out[i] = _tabulated(table, offset, z[i])
+    elif code == NORMAL:
+        lo, hi, mean, sd = par[2], par[3], par[0], par[1]
+        for i in range(n):
+            out[i] = lo + (hi - lo) * out[i]
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
+        for i in range(n):
+            out[i] = mean + sd * z[i]
+    elif code == LOGNORMAL:
+        mu, sigma = par[0], par[1]
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
+        for i in range(n):
+            out[i] = math.exp(mu + sigma * z[i])
+    elif code == DISCRETE:
+        offset, count = int(par[0]), int(par[1])
+        values, cdf = table[offset:offset + count], table[offset + count:offset + 2 * count - 1]
+        for i in range(n):
+            u = out[i]
+            k = 0
+            for j in range(count - 1):  # the CDF never decreases: counting finds the first cdf[k] >= u
+                k += 1 if cdf[j] < u else 0
+            out[i] = values[k]
+
+
+@njit(**JIT)
+def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
+    """Dirichlet shares as independent Gamma(alpha_k) draws, normalised. Their quantile functions
+    are tabulated as logarithms: smooth in the normal score even where alpha < 1 makes the lower
+    tail steep. Component k of sample i takes uniform ``i * count + k`` of the stream (samples
+    drawn one after another); ``scratch`` holds ``(2 * count + 1) * n`` doubles."""
+    offset, count = int(par[0]), int(par[1])
+    u = scratch[:count * n]
+    z = scratch[count * n:2 * count * n]
+    total = scratch[2 * count * n:(2 * count + 1) * n]
+    _fill_uniform(s, u, count * n)
+    _fill_ndtri(u, z, count * n)
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            g[i] = _tabulated(table, offset + k * QTABLE_KNOTS, z[i * count + k])
+        for i in range(n):  # a loop of its own: a call inside the loop above slows it down
+            g[i] = math.exp(g[i])
+    total[:] = 0.0
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            total[i] += g[i]
+    for k in range(count):
+        g = regs[first_reg + k]
+        for i in range(n):
+            g[i] /= total[i]
+
+
+@njit(**JIT)
+def _iman_conover(regs, n, corr_regs, chol, s):
+    """Reorder each correlated parameter's ``n`` draws so their ranks follow correlated normal
+    scores drawn from stream ``s`` (Iman & Conover 1982). Marginals are untouched: a permutation."""
+    k = corr_regs.shape[0]
+    scores = np.empty((k, n))
+    z = np.empty(n)
+    for j in range(k):
+        _fill_uniform(s, z, n)
+        _fill_ndtri(z, scores[j], n)
+    for j in range(k):
+        z[:] = 0.0
+        for m in range(j + 1):
+            c = chol[j, m]
+            for i in range(n):
+                z[i] += c * scores[m, i]
+        order = np.argsort(z, kind="mergesort")
+        values = np.sort(regs[corr_regs[j], :n])
+        row = regs[corr_regs[j]]
+        for r in range(n):
+            row[order[r]] = values[r]
+
+
+# -- the interpreter ---------------------------------------------------------------------------
+@njit(**JIT)
+def _execute(prog, length, regs, n):
+    for k in range(length):
+        op, d, a, b = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3]
+        x, y, z = regs[a], regs[b], regs[d]
+        if op == ADD:
+            for i in range(n):
+                z[i] = x[i] + y[i]
+        elif op == SUB:
+            for i in range(n):
+                z[i] = x[i] - y[i]
+        elif op == MUL:
+            for i in range(n):
+                z[i] = x[i] * y[i]
+        elif op == DIV:
+            for i in range(n):
+                z[i] = x[i] / y[i]
+        elif op == POW:
+            for i in range(n):
+                z[i] = x[i] ** y[i]
+        elif op == NEG:
+            for i in range(n):
+                z[i] = -x[i]
+        elif op == MIN:
+            for i in range(n):
+                z[i] = min(x[i], y[i])
+        elif op == MAX:
+            for i in range(n):
+                z[i] = max(x[i], y[i])
+        elif op == EXP:
+            for i in range(n):
+                z[i] = np.exp(x[i])
+        elif op == LOG:
+            for i in range(n):
+                z[i] = np.log(x[i])
+        elif op == SQRT:
+            for i in range(n):
+                z[i] = np.sqrt(x[i])
+
+
+# -- reductions --------------------------------------------------------------------------------
+# The three arguments every entry point shares are NamedTuples built in Python (the contract):
+#   draws  (compiler.DrawProgram): slot_code, slot_par, slot_reg, slot_stream, table, corr_regs,
+#          corr_chol, corr_stream, n_regs, draw_regs
+#   prog   (compiler.EvalProgram): const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
+#          day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
+#          out_is_mean, out_profile, day_factor, month_factor
+#   layout (histogram.HistogramLayout): offset, lo_key, length, floor, shift, total
+@njit(**JIT)
+def _reduce(values, n, t, o, stats, extremes, hist, layout):
+    """Add ``values[:n]`` to the histogram and sums of output ``o`` at time ``t``.
+
+    Keys are the magnitude keys minus ``layout.floor[o, t]`` (at least 0), signed: magnitudes below
+    the floor share the bins next to zero, so a window can span values of both signs.
+    """
+    keys = values.view(np.int64)
+    base = layout.offset[o, t]
+    lo_key, length, k0, floor = layout.lo_key[o, t], layout.length[o, t], layout.shift[o, t], layout.floor[o, t]
+    count, s1, s2 = 0.0, 0.0, 0.0
+    vmin, vmax = extremes[o, t, 0], extremes[o, t, 1]
+    for i in range(n):
+        x = values[i]
+        if not math.isfinite(x):
+            continue
+        count += 1.0
+        dx = x - k0
+        s1 += dx
+        s2 += dx * dx
+        vmin = min(vmin, x)
+        vmax = max(vmax, x)
+        if length > 0:
+            bits = keys[i]
+            magnitude = (bits & ABS_MASK) >> KEY_SHIFT
+            magnitude = magnitude - floor if magnitude > floor else 0
+            key = magnitude if bits >= 0 else -magnitude - 1
+            idx = key - lo_key
+            if idx < 0:
+                idx = -1
+            elif idx >= length:
+                idx = length
+            hist[base + 1 + idx] += 1
+    stats[o, t, 0] += count
+    stats[o, t, 1] += s1
+    stats[o, t, 2] += s2
+    extremes[o, t, 0] = vmin
+    extremes[o, t, 1] = vmax
+
+
+@njit(**JIT)
+def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
+                   store_monthly):
+    """Run the program on the ``n`` samples held in ``regs`` (draws already written).
+
+    ``reduce``: add every daily and monthly output to the reductions; a profile output (see
+    separable.py) adds only its monthly value, base x month_factor. ``store_first`` >= 0: also
+    write per-sample outputs to ``store_daily[store_first + i]`` and ``store_monthly``.
+    """
+    month_of_day, out_reg, out_profile = prog.month_of_day, prog.out_reg, prog.out_profile
+    n_days = month_of_day.shape[0]
+    n_out = out_reg.shape[1]
+    for c in range(prog.const_reg.shape[0]):
+        regs[prog.const_reg[c], :n] = prog.const_val[c]
+    _execute(prog.sample_prog, prog.sample_len, regs, n)
+    daily_outputs = False
+    for o in range(n_out):
+        acc[o, :n] = 0.0
+        daily_outputs = daily_outputs or not out_profile[o]
+    store_days = store_first >= 0 and store_daily.shape[0] > 0
+    for d in range(n_days):
+        m = month_of_day[d]
+        if d == 0 or month_of_day[d - 1] != m:
+            _execute(prog.month_prog[m], prog.month_len[m], regs, n)
+        if daily_outputs or prog.day_len[m] > 0:
+            for b in range(prog.builtin_reg.shape[0]):
+                regs[prog.builtin_reg[b], :n] = prog.builtin_val[b, d]
+            _execute(prog.day_prog[m], prog.day_len[m], regs, n)
+        month_ends = d == n_days - 1 or month_of_day[d + 1] != m
+        for o in range(n_out):
+            values = regs[out_reg[m, o]]
+            if out_profile[o]:
+                if store_days:
+                    for i in range(n):
+                        store_daily[store_first + i, o, d] = values[i] * prog.day_factor[o, d]
+                if month_ends:
+                    for i in range(n):
+                        acc[o, i] = values[i] * prog.month_factor[o, m]
+                    if reduce:
+                        _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, layout)
+                    if store_first >= 0 and store_monthly.shape[0] > 0:
+                        for i in range(n):
+                            store_monthly[store_first + i, o, m] = acc[o, i]
+                continue
+            for i in range(n):
+                acc[o, i] += values[i]
+            if reduce:
+                _reduce(values, n, d, o, stats, extremes, hist, layout)
+            if store_days:
+                for i in range(n):
+                    store_daily[store_first + i, o, d] = values[i]
+            if month_ends:
+                if prog.out_is_mean[o]:
+                    for i in range(n):
+                        acc[o, i] /= prog.days_per_month[m]
+                if reduce:
+                    _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, layout)
+                if store_first >= 0 and store_monthly.shape[0] > 0:
+                    for i in range(n):
+                        store_monthly[store_first + i, o, m] = acc[o, i]
+                acc[o, :n] = 0.0
+
+
+@njit(parallel=True, **JIT)
+def reduce_blocks(block_sizes, states, n_chunks, draws, prog, layout, block_first_sample, keep_draws, keep_monthly):
+    """Sample ``len(block_sizes)`` blocks and reduce them.
+
+    Returns ``(hist, stats, extremes)``: int64 histogram counts summed over blocks
+    (``(layout.total,)``; fewer than 2**31 samples per call), and per-block
+    ``(n_finite, sum(x - shift), sum((x - shift)**2))`` and ``(min, max)`` for every output and
+    time (days, then months). Blocks are dealt to ``n_chunks`` workers in a fixed pattern;
+    results do not depend on ``n_chunks``. The first ``len(keep_draws)`` samples' draws and
+    monthly outputs are written to ``keep_draws`` and ``keep_monthly``.
+    """
+    n_blocks = block_sizes.shape[0]
+    n_out = prog.out_reg.shape[1]
+    n_times = prog.month_of_day.shape[0] + prog.days_per_month.shape[0]
+    slot_code, slot_par, slot_reg, slot_stream = draws.slot_code, draws.slot_par, draws.slot_reg, draws.slot_stream
+    stats = np.zeros((n_blocks, n_out, n_times, 3))
+    extremes = np.empty((n_blocks, n_out, n_times, 2))
+    extremes[..., 0] = np.inf
+    extremes[..., 1] = -np.inf
+    # int32 per-worker counts halve the histograms' cache footprint (the reduction is cache-bound);
+    # a call holds fewer than 2**31 samples (runner.reduce_range checks), so they cannot overflow
+    hists = np.zeros((n_chunks, max(layout.total, 1)), dtype=np.int32)
+    n_keep = keep_draws.shape[0]
+    for chunk in prange(n_chunks):
+        regs = np.empty((draws.n_regs, TILE))
+        acc = np.empty((n_out, TILE))
+        hist = hists[chunk]
+        empty_store = np.empty((0, n_out, 1))
+        for blk in range(chunk, n_blocks, n_chunks):
+            streams = states[blk].copy()
+            scratch = np.empty(_scratch_size(slot_code, slot_par))
+            done = 0
+            while done < block_sizes[blk]:
+                n = min(TILE, block_sizes[blk] - done)
+                for s in range(slot_code.shape[0]):
+                    if slot_code[s] == DIRICHLET:
+                        _draw_dirichlet(slot_par[s], draws.table, streams[slot_stream[s]], regs, slot_reg[s],
+                                        scratch, n)
+                    else:
+                        _draw_slot(slot_code[s], slot_par[s], draws.table, streams[slot_stream[s]],
+                                   regs[slot_reg[s]], scratch, n)
+                if draws.corr_regs.shape[0] > 0:
+                    _iman_conover(regs, n, draws.corr_regs, draws.corr_chol, streams[draws.corr_stream])
+                first = block_first_sample[blk] + done
+                store_first = -1
+                if first + n <= n_keep:
+                    store_first = first
+                    for j in range(draws.draw_regs.shape[0]):
+                        keep_draws[first:first + n, j] = regs[draws.draw_regs[j], :n]
+                _evaluate_tile(regs, acc, n, prog, True, stats[blk], extremes[blk], hist, layout, store_first,
+                               empty_store, keep_monthly)
+                done += n
+    hist_sum = np.zeros(max(layout.total, 1), dtype=np.int64)
+    for chunk in range(n_chunks):
+        hist_sum += hists[chunk]
+    return hist_sum, stats, extremes
+
+
+@njit(parallel=True, **JIT)
+def evaluate_draws(values, draws, prog, no_layout, daily, monthly):
+    """Evaluate the program on given parameter values ``values[sample, draw]``.
+
+    Writes per-sample outputs to ``daily[sample, output, day]`` (skipped when it has no rows) and
+    ``monthly[sample, output, month]``. ``no_layout`` is an empty histogram layout (nothing is
+    reduced). Used for sensitivity analysis, calibration and as the oracle's twin.
+    """
+    n_samples = values.shape[0]
+    n_out = prog.out_reg.shape[1]
+    n_tiles = (n_samples + TILE - 1) // TILE
+    for tile in prange(n_tiles):
+        regs = np.empty((draws.n_regs, TILE))
+        acc = np.empty((n_out, TILE))
+        first = tile * TILE
+        n = min(TILE, n_samples - first)
+        for j in range(draws.draw_regs.shape[0]):
+            regs[draws.draw_regs[j], :n] = values[first:first + n, j]
+        _evaluate_tile(regs, acc, n, prog, False, np.zeros((1, 1, 3)), np.zeros((1, 1, 2)),
+                       np.zeros(1, dtype=np.int32), no_layout, first, daily, monthly)

@@ -1,0 +1,155 @@
+"""Run a compiled program: deal samples into seeded blocks, call the kernel, merge in block order.
+
+Block ``k`` holds samples ``k * BLOCK_SIZE`` onwards and draws from
+``SeedSequence(seed, spawn_key=(k,))``, one xoshiro256** stream per (parameter, month). The
+first block is also run once as a pilot that fixes each histogram's window and each sum's shift
+(its mean), so every later number is a deterministic function of (model, samples, seed).
+
+Stopping (``run(..., rtol=r)``): stages double the sample count (whole blocks), from ``samples``
+up to ``max_samples``; blocks keep their seeds, so a run that stops at N samples equals a fixed
+run of N samples.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import _kernel
+from .compiler import Program
+from .encoding import TILE
+from .histogram import Windows, empty_layout
+
+BLOCK_SIZE = 1 << 16        # samples per seeded block: fixed, part of what a seed means
+BATCH_BLOCKS = 32           # blocks per kernel call (memory and progress granularity only)
+DEFAULT_MAX_SAMPLES = 100_000_000     # where a run with rtol gives up unless told otherwise
+
+
+def block_sizes(samples: int) -> np.ndarray:
+    """The number of samples in each block: full blocks, then the remainder."""
+    n_full, rest = divmod(samples, BLOCK_SIZE)
+    return np.array([BLOCK_SIZE] * n_full + ([rest] if rest else []), dtype=np.int64)
+
+
+def block_states(seed: int, blocks, n_streams: int) -> np.ndarray:
+    """xoshiro256** states for the given block indices: ``(len(blocks), n_streams, 4)`` uint64."""
+    states = np.empty((len(blocks), n_streams, 4), dtype=np.uint64)
+    for i, k in enumerate(blocks):
+        seq = np.random.SeedSequence(seed, spawn_key=(int(k),))
+        states[i] = seq.generate_state(4 * n_streams, np.uint64).reshape(n_streams, 4)
+    return states
+
+
+def stage_samples(samples: int, rtol, max_samples) -> list[int]:
+    """Cumulative sample counts after each stage: one stage without ``rtol``, else doubling.
+
+    With ``rtol`` every stage but a final one capped at ``max_samples`` holds whole blocks, so
+    each stage only adds blocks to the previous one.
+    """
+    if rtol is None:
+        return [samples]
+    cap = max_samples
+    first = min(cap, -(-samples // BLOCK_SIZE) * BLOCK_SIZE)
+    stages = [first]
+    while stages[-1] < cap:
+        stages.append(min(cap, 2 * stages[-1]))
+    return stages
+
+
+class Reductions:
+    """Histogram counts and sums merged over blocks, in block order."""
+
+    def __init__(self, hist, stats, extremes):
+        self.hist, self.stats, self.extremes = hist, stats, extremes
+
+    @classmethod
+    def start(cls, shape, hist_total):
+        extremes = np.empty(shape + (2,))
+        extremes[..., 0], extremes[..., 1] = np.inf, -np.inf
+        return cls(np.zeros(max(hist_total, 1), dtype=np.int64), np.zeros(shape + (3,)), extremes)
+
+    def add(self, hist, block_stats, block_extremes):
+        """Merge one kernel call's result; its blocks are added in their order."""
+        self.hist += hist
+        for stats in block_stats:  # fixed-order float sums: same bits for any scheduling
+            self.stats += stats
+        self.extremes[..., 0] = np.minimum(self.extremes[..., 0], block_extremes[..., 0].min(axis=0))
+        self.extremes[..., 1] = np.maximum(self.extremes[..., 1], block_extremes[..., 1].max(axis=0))
+
+
+class Kept(tuple):
+    """The first samples' draws ``(rows, draws)`` and monthly outputs ``(rows, outputs, months)``."""
+
+    @classmethod
+    def empty(cls, program: Program, rows: int = 0) -> "Kept":
+        return cls((np.full((rows, len(program.draw_names)), np.nan),
+                    np.full((rows, program.n_outputs, program.n_months), np.nan)))
+
+    @property
+    def rows(self) -> int:
+        return len(self[0])
+
+
+def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarray, first_block: int,
+                 kept: Kept | None = None):
+    """Sample blocks ``first_block ..`` with the given sizes; return (hist, per-block stats, extremes).
+
+    This is the unit of work a dask task runs; its result depends only on its arguments.
+    """
+    if int(np.sum(sizes)) >= 2**31:
+        raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
+    blocks = np.arange(first_block, first_block + len(sizes))
+    states = block_states(seed, blocks, program.n_streams)
+    kept = Kept.empty(program) if kept is None else kept
+    n_chunks = min(numba.get_num_threads(), len(sizes))
+    return _kernel.reduce_blocks(sizes, states, n_chunks, program.draws, program.evaluation, windows.layout,
+                                 blocks * BLOCK_SIZE, kept[0], kept[1])
+
+
+def local_reductions(program, windows, seed, sizes, first_block, kept: Kept):
+    """Yield ``(samples, (hist, stats, extremes))`` for blocks ``first_block..len(sizes)`` in block
+    order, from kernel calls of ``BATCH_BLOCKS`` blocks in this process."""
+    for first in range(first_block, len(sizes), BATCH_BLOCKS):
+        batch = sizes[first:min(first + BATCH_BLOCKS, len(sizes))]
+        keep = kept if first * BLOCK_SIZE < kept.rows else None
+        yield int(batch.sum()), reduce_range(program, windows, seed, batch, first, keep)
+
+
+def sample_stages(program, seed: int, stages, *, reductions=local_reductions, kept: Kept | None = None, bar=None):
+    """Yield ``(samples, windows, merged)`` after each cumulative sample count in ``stages``.
+
+    Histogram windows come from a pilot of block 0 as it is in the last stage, so stopping after
+    any stage gives the same numbers as a fixed run of that many samples. Stages other than the
+    last must hold whole blocks (see :func:`stage_samples`). ``reductions`` runs the blocks
+    (:func:`local_reductions`, or :func:`simulate.engine.distributed.cluster_reductions`);
+    ``kept`` receives the first samples' draws.
+    """
+    kept = Kept.empty(program) if kept is None else kept
+    shape = (program.n_outputs, program.n_days + program.n_months)
+    _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
+                                                  block_sizes(stages[-1])[:1], 0)
+    windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0], program.cell_sources())
+    merged = Reductions.start(shape, windows.total)
+    done_blocks = 0
+    for target in stages:
+        sizes = block_sizes(target)  # earlier stages hold whole blocks: a prefix of later ones
+        for n_done, (hist, stats, extremes) in reductions(program, windows, seed, sizes, done_blocks, kept):
+            merged.add(hist, stats, extremes)
+            if bar is not None:
+                bar.update(n_done)
+        done_blocks = len(sizes)
+        yield target, windows, merged
+
+
+def kept_rows(keep: int, samples: int) -> int:
+    """Rows to allocate for ``keep`` kept samples: whole tiles, at most ``samples``."""
+    return min(samples, -(-keep // TILE) * TILE) if keep else 0
+
+
+def evaluate_draws(program: Program, values: np.ndarray, daily: np.ndarray, monthly: np.ndarray):
+    """Evaluate ``program`` on given input values ``values[sample, draw]`` (columns as ``draw_names``).
+
+    Writes ``daily[sample, output, day]`` (skipped when it has no rows) and
+    ``monthly[sample, output, month]``. Used by sensitivity analysis and calibration.
+    """
+    _kernel.evaluate_draws(np.ascontiguousarray(values, dtype=np.float64), program.draws, program.evaluation,
+                           empty_layout(), daily, monthly)

@@ -1,0 +1,133 @@
+"""Rank correlations between parameters, sampled with the Iman-Conover method.
+
+A model file declares Spearman rank correlations between pairs of parameters. Within every tile
+of samples the kernel draws each parameter independently, then reorders the draws so that their
+ranks follow correlated normal scores (Iman & Conover, "A distribution-free approach to inducing
+rank correlation among input variables", Commun. Stat. B 11(3), 1982). Reordering permutes draws,
+so every parameter keeps its own marginal distribution exactly; the normal scores make it a
+Gaussian copula. A Spearman correlation r_s of a Gaussian copula comes from the normal
+correlation r = 2 sin(pi r_s / 6) (Pearson 1907), which is what the scores use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import Location, ModelError
+from .fields import known_keys, text
+
+
+@dataclass(frozen=True)
+class Correlation:
+    between: tuple       # two parameter names
+    rank: float          # Spearman rank correlation
+    source: str
+    rationale: str = ""
+
+
+def spearman_to_normal(rank):
+    """The normal-copula correlation whose Spearman rank correlation is ``rank``."""
+    return 2.0 * np.sin(np.pi * np.asarray(rank, float) / 6.0)
+
+
+def normal_to_spearman(r):
+    return 6.0 / np.pi * np.arcsin(np.asarray(r, float) / 2.0)
+
+
+def rank_matrix(names: list[str], correlations) -> np.ndarray:
+    """The declared Spearman matrix over ``names`` (ones on the diagonal, zeros where undeclared)."""
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for c in correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        matrix[i, j] = matrix[j, i] = c.rank
+    return matrix
+
+
+def nearest_correlation(matrix: np.ndarray, floor: float = 1e-6) -> np.ndarray:
+    """A close valid correlation matrix: eigenvalues clipped at ``floor``, diagonal rescaled to 1."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    fixed = vectors @ np.diag(np.maximum(values, floor)) @ vectors.T
+    scale = np.sqrt(np.diag(fixed))
+    return fixed / np.outer(scale, scale)
+
+
+def cholesky_of(names, correlations, *, path=None) -> np.ndarray:
+    """The lower Cholesky factor of the normal-score matrix, or a ModelError that suggests a fix."""
+    ranks = rank_matrix(names, correlations)
+    normal = spearman_to_normal(ranks)
+    np.fill_diagonal(normal, 1.0)
+    try:
+        return np.linalg.cholesky(normal)
+    except np.linalg.LinAlgError:
+        suggestion = normal_to_spearman(nearest_correlation(normal))
+        pairs = ", ".join(f"{c.between[0]}~{c.between[1]} = {suggestion[names.index(c.between[0]), names.index(c.between[1])]:.2f}"
+                          for c in correlations)
+        raise ModelError("the rank correlations are not jointly possible (the matrix is not positive definite)",
+                         path=path, field="correlations", value=[f"{c.between[0]}~{c.between[1]} = {c.rank:g}"
+                                                                 for c in correlations],
+                         fix=f"loosen them; the nearest valid set is {pairs}") from None
+
+
+def correlated_names(correlations) -> list[str]:
+    """The correlated parameters, in the order they first appear (the kernel's copula order)."""
+    names = []
+    for c in correlations:
+        for name in c.between:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def correlated_sets(correlations) -> list[list[str]]:
+    """Parameters linked by declared rank correlations, as connected sets (in file order)."""
+    sets: list[list[str]] = []
+    for c in correlations:
+        touching = [s for s in sets if set(s) & set(c.between)]
+        merged = [n for s in touching for n in s]
+        merged += [n for n in c.between if n not in merged]
+        sets = [s for s in sets if s not in touching] + [merged]
+    return sets
+
+
+def parse_correlations(entries, sampled: dict, *, path=None) -> tuple:
+    """``[[correlations]]`` entries (between = [A, B], rank = Spearman correlation, source), checked
+    against the ``sampled`` parameters (name -> Parameter) and for joint validity."""
+    where = Location(path, "correlations")
+    if not isinstance(entries, list):
+        where.fail("must be a list of tables", value=entries,
+                   fix='write [[correlations]] with between = ["a", "b"], rank = 0.5, source = "..."')
+    result, seen = [], set()
+    for i, entry in enumerate(entries):
+        item = Location(path, f"correlations[{i}]")
+        if not isinstance(entry, dict):
+            item.fail("must be a table", value=entry, fix='write between = ["a", "b"], rank = 0.5')
+        known_keys(entry, ("between", "rank", "source", "rationale"), item, "use between, rank, source, rationale")
+        between = entry.get("between")
+        if (not isinstance(between, list) or len(between) != 2
+                or not all(isinstance(n, str) for n in between) or between[0] == between[1]):
+            item.fail("must name two different parameters", "between", between,
+                      'write between = ["visits", "hgx_servers"]')
+        for name in between:
+            if name not in sampled:
+                item.fail("is not a parameter of this model", "between", name, f"use one of {sorted(sampled)}")
+            if sampled[name].varies_by_month:
+                item.fail("a parameter that varies by month cannot be correlated", "between", name,
+                          "correlate parameters that have one distribution for the whole period")
+            if sampled[name].dist.family == "fixed":
+                item.fail("a fixed parameter cannot be correlated", "between", name,
+                          "give it a distribution or drop the correlation")
+        rank = entry.get("rank")
+        if not isinstance(rank, (int, float)) or isinstance(rank, bool) or not -1 < rank < 1:
+            item.fail("a rank correlation lies strictly between -1 and 1", "rank", rank, "write e.g. rank = 0.5")
+        pair = frozenset(between)
+        if pair in seen:
+            item.fail("this pair is correlated twice", "between", between, "keep one entry")
+        seen.add(pair)
+        result.append(Correlation(tuple(between), float(rank), text(entry, "source", item),
+                                  text(entry, "rationale", item, required=False)))
+    if result:
+        cholesky_of(correlated_names(result), result, path=path)
+    return tuple(result)
+

@@ -1,0 +1,111 @@
+"""Arithmetic expressions from model files, parsed into a small tree and never executed.
+
+The safe subset: numbers, names, ``+ - * / **``, unary minus, and calls to ``min``, ``max``,
+``exp``, ``log`` and ``sqrt``. Python's ``ast`` module only parses the text; every node is checked
+against that subset and turned into plain tuples, which :mod:`simulate.engine.compiler` compiles into
+instructions for the kernel.
+"""
+from __future__ import annotations
+
+import ast
+import math
+
+import numpy as np
+
+from ..errors import ModelError
+
+FUNCTIONS = {"min": (2, None), "max": (2, None), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
+          "neg": np.negative, "min": np.minimum, "max": np.maximum, "exp": np.exp, "log": np.log, "sqrt": np.sqrt}
+
+# A node is ("num", float) | ("name", str) | (op, child, ...) with op in the names above.
+
+
+def parse_expression(text, *, path=None, field: str):
+    """Parse ``text`` into a node tree, or raise :class:`ModelError` naming the bad construct."""
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError("an expression must be a non-empty string", path=path, field=field,
+                         value=text, fix='write it in quotes, e.g. "visits * queries_per_visit"')
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ModelError(f"the expression does not parse ({exc.msg})", path=path, field=field,
+                         value=text, fix="use numbers, names, + - * / **, min, max, exp, log, sqrt") from None
+    return _convert(tree.body, text, path, field)
+
+
+def _convert(node, text, path, field):
+    def refuse(what, fix="use numbers, names, + - * / **, min, max, exp, log and sqrt only"):
+        raise ModelError(f"{what} is not allowed in an expression", path=path, field=field,
+                         value=text, fix=fix)
+
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            refuse(f"the constant {node.value!r}", "write numbers only; strings and booleans have no meaning here")
+        return ("num", float(node.value))
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return (_BINARY[type(node.op)], _convert(node.left, text, path, field),
+                _convert(node.right, text, path, field))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _convert(node.operand, text, path, field)
+        return ("neg", operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            refuse(f"the call {name}()", f"call only {', '.join(FUNCTIONS)}")
+        if node.keywords:
+            refuse("a keyword argument")
+        low, high = FUNCTIONS[node.func.id]
+        if len(node.args) < low or (high is not None and len(node.args) > high):
+            refuse(f"{node.func.id}() with {len(node.args)} arguments",
+                   f"{node.func.id}() takes {low}{'' if high == low else ' or more'} argument(s)")
+        args = [_convert(arg, text, path, field) for arg in node.args]
+        if node.func.id in ("min", "max"):  # fold n-ary min/max into a chain of binary ones
+            result = args[0]
+            for arg in args[1:]:
+                result = (node.func.id, result, arg)
+            return result
+        return (node.func.id, args[0])
+    kinds = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Compare: "a comparison",
+             ast.BoolOp: "a boolean operator", ast.Lambda: "a lambda", ast.IfExp: "a conditional"}
+    refuse(kinds.get(type(node), f"the construct {type(node).__name__}"))
+
+
+def names_in(node) -> set[str]:
+    """Every name the expression reads."""
+    if node[0] == "num":
+        return set()
+    if node[0] == "name":
+        return {node[1]}
+    return set().union(*(names_in(child) for child in node[1:]))
+
+
+def evaluate(node, values: dict):
+    """Evaluate a tree with numpy semantics on scalars or arrays (used for constant folding and the
+    numpy oracle; the kernel runs the compiled program instead)."""
+    kind = node[0]
+    if kind == "num":
+        return node[1]
+    if kind == "name":
+        return values[node[1]]
+    args = [evaluate(child, values) for child in node[1:]]
+    with np.errstate(all="ignore"):
+        return _NUMPY[kind](*args)
+
+
+def to_text(node) -> str:
+    """The expression written back, fully parenthesised (for messages and reports)."""
+    kind = node[0]
+    if kind == "num":
+        return repr(node[1]) if not math.isfinite(node[1]) else f"{node[1]:g}"
+    if kind == "name":
+        return node[1]
+    symbols = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+    if kind in symbols:
+        return f"({to_text(node[1])} {symbols[kind]} {to_text(node[2])})"
+    if kind == "neg":
+        return f"-{to_text(node[1])}"
+    return f"{kind}({', '.join(to_text(child) for child in node[1:])})"

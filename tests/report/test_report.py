@@ -1,0 +1,170 @@
+"""The report: files, numbers equal to the Dataset's, self-contained HTML, atomic writes, exit 2 on bad input."""
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import simulate
+from simulate import cli
+from simulate.plots import labels
+from simulate.plots.labels import format_number
+from simulate.report import render, write
+from tests.helpers import CHATGPT
+
+pytestmark = pytest.mark.slow
+FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "paths", "co2_kg_by_region",
+           "calibration_bands", "calibration_paths", "tornado", "sobol")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "chatgpt"
+    assert cli.main(["report", str(CHATGPT), "--out", str(out), "--samples", "20000", "--seed", "4"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def computed():
+    return write.prepare(simulate.load(CHATGPT), 20000, 4)
+
+
+def test_every_file_exists_and_is_not_empty(built):
+    names = {"index.html", "summary.md", "results.nc"} | {f"{s}.{ext}" for s in FIGURES for ext in ("png", "svg")}
+    assert names <= {p.name for p in built.iterdir()}
+    for name in names:
+        assert (built / name).stat().st_size > 1000, name
+    assert (built / "fan_energy_kwh.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in built.parent.iterdir() if p.name.startswith(".")]   # no temporary folder left
+
+
+def test_summary_numbers_equal_the_dataset(built):
+    ds = xr.open_dataset(built / "results.nc")
+    text = (built / "summary.md").read_text()
+    html_text = (built / "index.html").read_text()
+    for name in ("energy_kwh", "fleet_energy_kwh", "co2_kg", "danish_people_equivalent"):
+        lo, mid, hi = ds[f"{name}_monthly"].sel(quantile=[0.05, 0.5, 0.95]).values[:, 0]
+        factor, unit = labels.scale_with_counts([hi], ds[f"{name}_monthly"].attrs["units"])
+        row = f"| 2023-01 | {name} | {format_number(mid / factor)} | {format_number(lo / factor)} to {format_number(hi / factor)} | {unit} |"
+        assert row in text
+        cells = f"<td>{name}</td><td>{format_number(mid / factor)}</td><td>{format_number(lo / factor)} to {format_number(hi / factor)}</td>"
+        assert cells in html_text
+    assert ds.attrs["samples"] == 20000 and ds.attrs["seed"] == 4
+    assert "sample" not in ds.dims   # per-sample draws are not stored in the committed file
+
+
+def test_scenario_percentiles_equal_the_draws(built, computed):
+    """Same seed, same numbers: the report's percentiles are the kept draws' share below each corner."""
+    text = (built / "summary.md").read_text()
+    draws = computed.ds["energy_kwh_monthly_samples"].values[:, 0]
+    rows = {r["scenario"]: r for r in computed.scenario_rows if r["output"] == "energy_kwh"}
+    assert rows["ludvigsen_high"]["value"] == pytest.approx(23_364_000, rel=1e-12)
+    assert rows["ludvigsen_low"]["value"] == pytest.approx(1_168_200, rel=1e-12)
+    for name, row in rows.items():
+        expected = 100 * np.mean(draws <= row["value"])
+        assert row["percentile"] == pytest.approx(expected, abs=1e-12)
+        assert f"| {name} | {row['status']} | energy_kwh | 2023-01 | {labels.si(row['value'], 'kWh')} | {expected:.1f} |" in text
+    fleet = {r["scenario"]: r for r in computed.scenario_rows if r["output"] == "fleet_energy_kwh"}
+    assert fleet["de_vries_fleet"]["value"] == pytest.approx(3617 * 6.5 * 744, rel=1e-12)
+
+
+def test_corner_products_lie_outside_the_90_percent_interval(built, computed):
+    row = [r for r in computed.corner_rows if r["output"] == "energy_kwh"][0]
+    assert row["corner_high"] > row["p95"] and row["corner_low"] < row["p5"]
+    assert row["corner_high_percentile"] > 99 and row["corner_low_percentile"] < 1
+    # every input at its own p95: visits x queries/visit x BLOOM kWh x scale x PUE, each at p95
+    model = computed.model
+    p95 = {p.name: p.dist.ppf(0.95) for p in model.all_parameters()}
+    expected = (p95["visits"] * p95["queries_per_visit"] * 914 / 230768 * p95["energy_per_query_scale"] * p95["pue"])
+    assert row["corner_high"] == pytest.approx(expected, rel=1e-9)
+    text = (built / "summary.md").read_text()
+    assert "Why corner products are not a 90% interval" in text
+    assert f"{100 - row['corner_high_percentile']:.2f}%" in text
+
+
+def test_uncertain_inputs_are_flagged(built):
+    text = (built / "summary.md").read_text()
+    assert "### Not known for certain" in text
+    assert re.search(r"`ludvigsen_low` is tagged U: .*not a figure the author is known to have published", text)
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.refs += [value for name, value in attrs if name in ("src", "href", "xlink:href", "action") and value]
+
+
+def test_html_is_self_contained_and_parses(built):
+    text = (built / "index.html").read_text()
+    parser = _Collector()
+    parser.feed(text)
+    parser.close()
+    assert parser.tags.count("svg") == len(FIGURES) and "table" in parser.tags
+    assert all(ref.startswith("#") or ref.startswith("data:") for ref in parser.refs), parser.refs
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+
+
+def test_figures_are_deterministic(computed):
+    first = render.figure_bytes(computed.figures["paths"][1])
+    again = render.figure_bytes(computed.figures["paths"][1])
+    assert first == again
+    assert b"<dc:date>" not in first[1]
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CHATGPT.read_text().replace('dist = "lognormal"\np5 = 500e6', 'dist = "lognormal"\np5 = -5'))
+    out = tmp_path / "out"
+    assert cli.main(["report", str(bad), "--out", str(out), "--samples", "1000"]) == 2
+    assert "parameters.visits" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_existing_report_survives_a_failed_rebuild(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    assert cli.main(["report", str(tmp_path / "missing.toml"), "--out", str(out), "--samples", "1000"]) == 2
+    assert (out / "index.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    assert cli.main(["report", str(CHATGPT), "--out", str(not_a_folder), "--samples", "1000"]) == 2
+
+
+def test_reconciliation_section_equals_the_calibration(built, computed):
+    cal = computed.calibration
+    assert cal is not None and set(cal["stage"].values) == {"prior", "posterior"}
+    text = (built / "summary.md").read_text()
+    assert "## Reconciling the two paths" in text
+    for name in ("energy_kwh", "fleet_energy_kwh", "path_ratio"):
+        da = cal[f"{name}_monthly"]
+        unit = da.attrs["units"]
+        cells = []
+        for stage in ("prior", "posterior"):
+            lo, mid, hi = (float(da.sel(stage=stage, quantile=q).values[0]) for q in (0.05, 0.5, 0.95))
+            cells += [labels.si(mid, unit), f"{labels.si(lo, unit)} to {labels.si(hi, unit)}"]
+        assert f"| {name} | 2023-01 | " + " | ".join(cells) + " |" in text
+    # reconciling narrows the per-query band towards the fleet path
+    prior, post = (cal["energy_kwh_monthly"].sel(stage=s) for s in ("prior", "posterior"))
+    assert post.sel(quantile=0.5).item() > prior.sel(quantile=0.5).item()
+
+
+def test_sensitivity_section_equals_the_analysis(built, computed):
+    text = (built / "summary.md").read_text()
+    assert "## Which assumptions drive the spread" in text
+    sobol = computed.sensitivity["sobol"]
+    top = str(sobol["parameter"].values[0])
+    r = sobol.sel(parameter=top)
+    assert (f"| {top} | {float(r['first_order']):.3f} | {float(r['first_order_low']):.3f} to "
+            f"{float(r['first_order_high']):.3f} |") in text
+    tornado = computed.sensitivity["tornado"]
+    widest = str(tornado["parameter"].values[0])
+    assert float(tornado["swing"].max()) == float(tornado.sel(parameter=widest)["swing"])
+    assert f"| {widest} | " in text.split("Tornado:")[1]

@@ -11,7 +11,6 @@ which is subtracted. Best of ``--repeats`` CPU times: the machine may be shared.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 import tempfile
@@ -24,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
 import simulate  # noqa: E402
-from simulate import runner  # noqa: E402
-from simulate.program import compile_model  # noqa: E402
+from simulate.engine import runner  # noqa: E402
+from simulate.engine.compiler import compile_model  # noqa: E402
+from simulate.engine.histogram import Windows  # noqa: E402
 
 N_PARAMS = 12
 FAMILIES = {  # label -> one parameter's distribution, as inline-table keys
@@ -69,10 +69,10 @@ def cpu_ns_per_sample(text: str, samples: int, repeats: int) -> float:
         path = os.path.join(tmp, "m.toml")
         Path(path).write_text(text)
         p = compile_model(simulate.load(path))
-    draws_only = dataclasses.replace(p, out_reg=p.out_reg[:, :1], sample_len=0, month_len=p.month_len * 0,
-                                     day_len=p.day_len * 0)
+    e = p.evaluation
+    draws_only = p.only_outputs([0]).with_evaluation(sample_len=0, month_len=e.month_len * 0, day_len=e.day_len * 0)
     sizes = runner.block_sizes(samples)
-    windows = runner.Windows.empty((1, p.n_days + p.n_months))
+    windows = Windows.empty((1, p.n_days + p.n_months))
     runner.reduce_range(draws_only, windows, 1, sizes[:1], 0)
     best = float("inf")
     for _ in range(repeats):

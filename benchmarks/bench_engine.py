@@ -17,7 +17,6 @@ The machine may be shared: the load average is printed beside the numbers.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -35,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 PRIORS = os.environ.get("BENCH_MODEL", str(ROOT / "priors" / "chatgpt-2023-01.toml"))
 
 import numpy_baseline  # noqa: E402
+
 import simulate  # noqa: E402
 
 
@@ -120,26 +120,26 @@ def peak_rss(counts, rows: list):
 
 
 def breakdown(rows: list, samples: int = 1 << 21):
-    from simulate import kernel, runner
-    from simulate.program import compile_model
+    from simulate.engine import runner
+    from simulate.engine.compiler import compile_model
+    from simulate.engine.histogram import Windows
 
     model = simulate.load(PRIORS)
     p = compile_model(model)
-    shape = (p.out_reg.shape[1], p.n_days + p.n_months)
+    e = p.evaluation
+    shape = (p.n_outputs, p.n_days + p.n_months)
     sizes = runner.block_sizes(samples)
-    _, st, ex = runner.reduce_range(p, runner.Windows.empty(shape), 1, sizes[:1], 0)
-    windows = runner.Windows.from_pilot(st[0], ex[0])
-    draws_only = dataclasses.replace(p.only_outputs([0]), sample_len=0, month_len=p.month_len * 0,
-                                     day_len=p.day_len * 0)
+    _, st, ex = runner.reduce_range(p, Windows.empty(shape), 1, sizes[:1], 0)
+    windows = Windows.from_pilot(st[0], ex[0])
+    draws_only = p.only_outputs([0]).with_evaluation(sample_len=0, month_len=e.month_len * 0, day_len=e.day_len * 0)
     x = model.run(samples=len(sizes) * 512, seed=1, keep=len(sizes) * 512)["inputs"].values
     x = np.tile(x, (samples // len(x), 1))
     monthly = np.empty((len(x), shape[0], p.n_months))
     variants = [
-        ("draws only (RNG)", lambda: runner.reduce_range(draws_only, runner.Windows.empty((1, shape[1])), 1, sizes, 0)),
-        ("draws + evaluation + sums", lambda: runner.reduce_range(p, runner.Windows.empty(shape), 1, sizes, 0)),
+        ("draws only (RNG)", lambda: runner.reduce_range(draws_only, Windows.empty((1, shape[1])), 1, sizes, 0)),
+        ("draws + evaluation + sums", lambda: runner.reduce_range(p, Windows.empty(shape), 1, sizes, 0)),
         ("draws + evaluation + sums + histograms", lambda: runner.reduce_range(p, windows, 1, sizes, 0)),
-        ("evaluate_draws on given inputs", lambda: kernel.evaluate_draws(
-            x, p.draw_regs, p.n_regs, *runner.program_args(p), np.empty((0, shape[0], 1)), monthly)),
+        ("evaluate_draws on given inputs", lambda: runner.evaluate_draws(p, x, np.empty((0, shape[0], 1)), monthly)),
         ("Model.run (pilot, merge, Dataset)", lambda: model.run(samples=samples, seed=1)),
     ]
     print(f"[breakdown] {samples:,} samples, best of 3, load average {load_average()}")
@@ -164,7 +164,7 @@ def breakdown(rows: list, samples: int = 1 << 21):
 
 CLUSTER_CHILD = """
 import json, time, simulate
-from simulate.distributed import local_cluster
+from simulate.engine.distributed import local_cluster
 if __name__ == "__main__":
     model = simulate.load({priors!r})
     client, cluster = local_cluster({workers})

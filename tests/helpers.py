@@ -84,7 +84,7 @@ def point_value(model, name: str, scenario: str | None = None) -> float:
     needs to redo a source's arithmetic from the model file, not from literals."""
     if scenario is not None and name in model.scenarios[scenario].values:
         return float(model.scenarios[scenario].values[name])
-    param = next(p for p in model.all_parameters() if p.name == name)
+    param = next(p for p in model.all_parameters() if p.name == name)   # a scalar, or one coordinate
     if param.dist is None or param.dist.family != "fixed":
         raise ValueError(f"{name} is neither fixed nor set by scenario {scenario}")
     return float(param.dist.params["value"])

@@ -150,7 +150,7 @@ def _weighted_summary(model, draws, weights, reportable):
     """
     program = compile_model(model)
     n, n_out = draws.shape[0], len(model.outputs)
-    n_times = program.n_days + program.n_months
+    n_times = program.n_days + program.n_months   # the posterior is reported per day and month
 
     def chunks():
         daily = np.empty((CHUNK, n_out, program.n_days))

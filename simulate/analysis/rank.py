@@ -6,7 +6,6 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from .groups import REGION_SHARES
 from .target import coords_for, dims_for, evaluator, only_output
 
 
@@ -30,18 +29,15 @@ def rank(model, program, groups, chosen, target, samples, seed):
     pval = np.empty_like(rho)
     used = []
     for i, g in enumerate(chosen):
-        if g.name == REGION_SHARES:   # the share whose rank moves the output most (over all times)
-            k = max(g.columns, key=lambda c: np.nanmean(np.abs(rho_all[where[c]])))
-            rho[i], pval[i] = rho_all[where[k]], p_all[where[k]]
-            used.append(f"{program.draw_names[k]} (strongest of {len(g.columns)})")
-        elif len(g.columns) > 1:      # varies by month: each time uses its own month's draw
-            by_month = {name[len(g.name) + 1:-1]: c for name, c in zip(g.members, g.columns)}
-            for t, m in enumerate(month_of):
-                c = by_month[months[m]]
-                rho[i, t], pval[i, t] = rho_all[where[c], t], p_all[where[c], t]
+        for t, m in enumerate(month_of):   # the group's draws of that time's month (or of every month)
+            candidates = [c for c in g.columns if program.draw_keys[c][1] in ("", months[m])]
+            k = max(candidates, key=lambda c: np.nanmean(np.abs(rho_all[where[c]])))
+            rho[i, t], pval[i, t] = rho_all[where[k], t], p_all[where[k], t]
+        if len(candidates) > 1:   # shares, coordinates, correlated partners: the strongest draw
+            used.append(f"{program.draw_names[k]} (strongest of {len(candidates)})")
+        elif len(g.columns) > 1:
             used.append(f"{g.name}[month of each time]")
         else:
-            rho[i], pval[i] = rho_all[where[g.columns[0]]], p_all[where[g.columns[0]]]
             used.append(g.members[0])
     dims = dims_for(target)
 

@@ -17,7 +17,7 @@ import xarray as xr
 
 from ..engine.compiler import compile_model
 from ..errors import ModelError
-from .groups import REGION_SHARES, input_groups
+from .groups import input_groups
 from .rank import rank
 from .sobol import CONFIDENCE, N_RESAMPLES, check_sobol_samples, sobol
 from .target import target_for
@@ -29,7 +29,8 @@ DEFAULT_SAMPLES = {"sobol": 4096, "tornado": 100_000, "rank": 100_000}
 
 def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, samples: int | None = None,
                 seed: int = 0, month: str | None = None, daily: bool = False, parameters=None,
-                n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> xr.Dataset:
+                n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
+                by_coordinate: bool = False) -> xr.Dataset:
     """Sensitivity of one output to the model's inputs; see the module docstring.
 
     Parameters
@@ -50,6 +51,9 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
         Only these groups (names as in the result's ``parameter``, or "region shares").
     n_resamples, confidence
         Bootstrap resamples and confidence level of the Sobol intervals.
+    by_coordinate : bool
+        Rank each coordinate of a parameter over dimensions on its own ("shipped[2024]") instead
+        of the parameter as one group ("shipped[*]").
 
     Returns
     -------
@@ -69,7 +73,7 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
         raise ModelError("must be an integer of at least 100", path=model.path, field="samples", value=samples,
                          fix=f"use e.g. {DEFAULT_SAMPLES[method]}")
     program = compile_model(model)
-    groups = input_groups(model, program, join_correlated=method != "tornado")
+    groups = input_groups(model, program, join_correlated=method != "tornado", by_coordinate=by_coordinate)
     chosen = _choose(model, groups, parameters, method)
     started = time.perf_counter()
     if method == "sobol":
@@ -84,9 +88,10 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
         "method": method, "output": output, "target": target.label(model),
         "month": "" if daily else model.period.months[target.month], "daily": int(daily),
         "samples": int(samples), "seed": int(seed), "fixed_parameters": json.dumps(fixed),
-        "grouping": ("monthly draws of a parameter form one group named after it; Dirichlet region shares "
-                     "form one group named 'region shares'; rank-correlated parameters form one group named "
-                     "'a + b', sampled jointly; see the members coordinate"),
+        "grouping": ("monthly draws of a parameter form one group named after it, and the coordinates of a "
+                     "parameter over dimensions one group 'name[*]' (by_coordinate: one each); Dirichlet shares "
+                     "form one group (the regions' is 'region shares'); rank-correlated parameters form one group "
+                     "named 'a + b', sampled jointly; see the members coordinate"),
         "validity": _validity(model, method),
         "model_path": model.path or "", "model_sha256": model.sha256, "scenario": model.scenario or "",
         "model_fixed": json.dumps(model.fixed, sort_keys=True),
@@ -110,7 +115,7 @@ def _validity(model, method) -> str:
 
 def _choose(model, groups, parameters, method):
     names = {g.name: g for g in groups}
-    usable = [g for g in groups if not g.fixed and not (method == "tornado" and g.name == REGION_SHARES)]
+    usable = [g for g in groups if not g.fixed and not (method == "tornado" and g.is_shares)]
     if parameters is None:
         if not usable:
             raise ModelError("every parameter is fixed: there is no spread to attribute", path=model.path,
@@ -124,7 +129,7 @@ def _choose(model, groups, parameters, method):
         if names[name].fixed:
             raise ModelError("is fixed, so it has no spread to analyse", path=model.path, field="parameters",
                              value=name, fix=f"drop it, or use one of {[g.name for g in usable]}")
-        if method == "tornado" and name == REGION_SHARES:
+        if method == "tornado" and names[name].is_shares:
             raise ModelError("a joint Dirichlet split has no single p5 and p95 point", path=model.path,
                              field="parameters", value=name, fix="use method 'sobol' or 'rank' for region shares")
         chosen.append(names[name])

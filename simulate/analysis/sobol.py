@@ -60,16 +60,20 @@ def grouped_sobol(func, groups, n_columns: int, n: int, *, seed: int = 0, indexe
                          field="output", fix="check the expressions for divisions by zero or logs of "
                          "values that can reach 0 within the parameters' ranges")
     s, d = f_A.shape[0], len(indexed)
+    if d == 1:   # scipy's estimator needs two AB pages; an unchanged page (A itself) has indices 0
+        f_AB = np.concatenate([f_AB, f_A[None]])
+    d_used = len(f_AB)
     result = stats.sobol_indices(func={"f_A": f_A, "f_B": f_B, "f_AB": f_AB}, n=n)
-    first = np.reshape(result.first_order, (s, d))
-    total = np.reshape(result.total_order, (s, d))
+    first = np.reshape(result.first_order, (s, d_used))[:, :d]
+    total = np.reshape(result.total_order, (s, d_used))[:, :d]
 
     def statistic(idx, axis=-1):
         idx = np.atleast_2d(idx).astype(np.intp)
         b = idx.shape[0]
         res = stats.sobol_indices(func={"f_A": f_A[:, idx].reshape(s * b, n), "f_B": f_B[:, idx].reshape(s * b, n),
-                                        "f_AB": f_AB[..., idx].reshape(d, s * b, n)}, n=n)
-        both = np.stack([np.reshape(res.first_order, (s, b, d)), np.reshape(res.total_order, (s, b, d))])
+                                        "f_AB": f_AB[..., idx].reshape(d_used, s * b, n)}, n=n)
+        both = np.stack([np.reshape(res.first_order, (s, b, d_used))[..., :d],
+                         np.reshape(res.total_order, (s, b, d_used))[..., :d]])
         return np.moveaxis(both, 2, -1).reshape(-1, b)     # (2 * s * d, b)
 
     batch = max(1, BOOTSTRAP_BATCH_FLOATS // ((d + 2) * s * n))

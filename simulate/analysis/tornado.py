@@ -22,11 +22,9 @@ def _quantile_value(dist, q):
     return float(dist.ppf(np.array([q]))[0])
 
 
-def _fixed_at(model, param, q):
-    """with_fixed value putting ``param`` at its ``q`` quantile (per month when it varies by month)."""
-    if param.varies_by_month:
-        return {m: _quantile_value(param.for_month(m), q) for m in model.period.months}
-    return _quantile_value(param.dist, q)
+def _shown_column(program, group, month) -> int:
+    """The group's column reported as its input value: the analysed month's draw, else the first."""
+    return next((c for c in group.columns if program.draw_keys[c][1] == month), group.columns[0])
 
 
 def _finite_median(y):
@@ -38,7 +36,6 @@ def _finite_median(y):
 
 def tornado(model, program, chosen, target, samples, seed):
     """Median of ``target`` with each chosen input alone at its p5 and p95, the others random on the same draws."""
-    params = {p.name: p for p in model.all_parameters()}
     model = only_output(model, target)
     month = model.period.months[target.month or 0]
     X = np.asarray(model.run(samples=samples, seed=seed, keep=samples)["inputs"].values)
@@ -48,37 +45,37 @@ def tornado(model, program, chosen, target, samples, seed):
     chunks = [slice(d, d + step) for d in range(0, program.n_days, step)] if target.daily else [None]
     funcs = [evaluator(program, target, days) for days in chunks]
 
-    def median_with(name=None, value=None):
+    def median_with(values=None):
         Xc = X.copy()
-        for column, draw in enumerate(program.draw_names):
-            base, _, when = draw.partition("[")
-            if base == name:
-                Xc[:, column] = value[when[:-1]] if isinstance(value, dict) else value
+        for column, value in (values or {}).items():
+            Xc[:, column] = value
         medians = [_finite_median(func(Xc)) for func in funcs]
         return np.concatenate(medians) if target.daily else float(medians[0])
 
     baseline = median_with()
     rows = {"input_low": [], "input_high": [], "output_low": [], "output_high": []}
     for group in chosen:
-        param = params[group.name]
+        shown = _shown_column(program, group, month)
         for end, q in (("low", TORNADO_LOW), ("high", TORNADO_HIGH)):
-            value = _fixed_at(model, param, q)
-            rows[f"input_{end}"].append(value[month] if isinstance(value, dict) else value)
-            rows[f"output_{end}"].append(median_with(group.name, value))
+            values = {c: _quantile_value(group.distribution_of(c), q) for c in group.columns}
+            rows[f"input_{end}"].append(values[shown])
+            rows[f"output_{end}"].append(median_with(values))
     dims, unit = dims_for(target), model.outputs[target.output].unit
     low, high = np.array(rows["output_low"]), np.array(rows["output_high"])
     data = {
         "input_low": (("parameter",), np.array(rows["input_low"]),
-                      {"long_name": f"input at its p5 (in {month} when it varies by month)", "units": "see members"}),
+                      {"long_name": f"input at its p5 (in {month} when it varies by month; its first coordinate "
+                                    "when it has dimensions)", "units": "see members"}),
         "input_high": (("parameter",), np.array(rows["input_high"]),
-                       {"long_name": f"input at its p95 (in {month} when it varies by month)", "units": "see members"}),
+                       {"long_name": f"input at its p95 (in {month} when it varies by month; its first coordinate "
+                                     "when it has dimensions)", "units": "see members"}),
         "output_low": (dims, low, {"units": unit, "long_name": f"median of {target.output} with the input at its p5"}),
         "output_high": (dims, high, {"units": unit, "long_name": f"median of {target.output} with the input at its p95"}),
         "swing": (dims, np.abs(high - low), {"units": unit, "long_name": "|output_high - output_low|"}),
         "baseline": (dims[1:], baseline, {"units": unit, "long_name": f"median of {target.output}, nothing fixed"}),
     }
     ds = xr.Dataset(data, coords=coords_for(model, chosen, target))
-    ds["input_units"] = ("parameter", [params[g.name].unit for g in chosen])
+    ds["input_units"] = ("parameter", [model.unit_of(program.draw_keys[g.columns[0]][0]) or "" for g in chosen])
     ds.attrs["note"] = ("each input alone fixed at its p5 and p95, the others random on the same draws "
                         "(common random numbers): exact sample medians of the kept draws re-evaluated; a correlated "
                         "input moves alone, its partners keeping their draws; "

@@ -342,24 +342,67 @@ def _reduce(values, n, t, o, stats, extremes, hist, layout):
 
 
 @njit(**JIT)
+def _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout, store_first,
+                 store_monthly):
+    """Reduce output ``o``'s value over month ``m`` (held in ``acc[0, o]``) and add it to its year
+    and period accumulators (``acc[1, o]``, ``acc[2, o]``), reducing those when they end.
+
+    Means are accumulated as day sums and divided by the days at the end. A year (or period) whose
+    cell reads another cell (a one-month year) is not accumulated (``prog.reduce_year`` False).
+    """
+    n_days, n_months, n_years = prog.month_of_day.shape[0], prog.days_per_month.shape[0], prog.days_per_year.shape[0]
+    month = acc[0, o]
+    if reduce:
+        _reduce(month, n, n_days + m, o, stats, extremes, hist, layout)
+    if store_first >= 0 and store_monthly.shape[0] > 0:
+        for i in range(n):
+            store_monthly[store_first + i, o, m] = month[i]
+    weight = prog.days_per_month[m] if prog.out_is_mean[o] else 1.0
+    y = prog.year_of_month[m]
+    if prog.reduce_year[o, y]:
+        year = acc[1, o]
+        for i in range(n):
+            year[i] += month[i] * weight
+        if year_ends:
+            if prog.out_is_mean[o]:
+                for i in range(n):
+                    year[i] /= prog.days_per_year[y]
+            if reduce:
+                _reduce(year, n, n_days + n_months + y, o, stats, extremes, hist, layout)
+            year[:n] = 0.0
+    if prog.reduce_total[o]:
+        total = acc[2, o]
+        for i in range(n):
+            total[i] += month[i] * weight
+        if period_ends:
+            if prog.out_is_mean[o]:
+                for i in range(n):
+                    total[i] /= n_days
+            if reduce:
+                _reduce(total, n, n_days + n_months + n_years, o, stats, extremes, hist, layout)
+
+
+@njit(**JIT)
 def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
                    store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
 
-    ``reduce``: add every daily and monthly output to the reductions; a profile output (see
-    separable.py) adds only its monthly value, base x month_factor. ``store_first`` >= 0: also
-    write per-sample outputs to ``store_daily[store_first + i]`` and ``store_monthly``.
+    ``reduce``: add every daily, monthly, yearly and whole-period output to the reductions; a
+    profile output (see separable.py) adds only its monthly value, base x month_factor, and a
+    one-off output (``out_once``) only its whole-period value. ``acc`` is ``(3, n_outputs, TILE)``:
+    month, year and period accumulators. ``store_first`` >= 0: also write per-sample outputs to
+    ``store_daily[store_first + i]`` and ``store_monthly``.
     """
     month_of_day, out_reg, out_profile = prog.month_of_day, prog.out_reg, prog.out_profile
-    n_days = month_of_day.shape[0]
+    n_days, n_months = month_of_day.shape[0], prog.days_per_month.shape[0]
     n_out = out_reg.shape[1]
     for c in range(prog.const_reg.shape[0]):
         regs[prog.const_reg[c], :n] = prog.const_val[c]
     _execute(prog.sample_prog, prog.sample_len, regs, n)
     daily_outputs = False
     for o in range(n_out):
-        acc[o, :n] = 0.0
-        daily_outputs = daily_outputs or not out_profile[o]
+        acc[:, o, :n] = 0.0
+        daily_outputs = daily_outputs or not (out_profile[o] or prog.out_once[o])
     store_days = store_first >= 0 and store_daily.shape[0] > 0
     for d in range(n_days):
         m = month_of_day[d]
@@ -370,23 +413,31 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
                 regs[prog.builtin_reg[b], :n] = prog.builtin_val[b, d]
             _execute(prog.day_prog[m], prog.day_len[m], regs, n)
         month_ends = d == n_days - 1 or month_of_day[d + 1] != m
+        period_ends = d == n_days - 1
+        year_ends = month_ends and (period_ends or prog.year_of_month[m + 1] != prog.year_of_month[m])
         for o in range(n_out):
             values = regs[out_reg[m, o]]
+            if prog.out_once[o]:    # a one-off total: the same value all period, reduced once
+                if month_ends and store_first >= 0 and store_monthly.shape[0] > 0:
+                    for i in range(n):
+                        store_monthly[store_first + i, o, m] = values[i]
+                if period_ends and reduce:
+                    _reduce(values, n, n_days + n_months + prog.days_per_year.shape[0], o, stats, extremes, hist,
+                            layout)
+                continue
             if out_profile[o]:
                 if store_days:
                     for i in range(n):
                         store_daily[store_first + i, o, d] = values[i] * prog.day_factor[o, d]
                 if month_ends:
                     for i in range(n):
-                        acc[o, i] = values[i] * prog.month_factor[o, m]
-                    if reduce:
-                        _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, layout)
-                    if store_first >= 0 and store_monthly.shape[0] > 0:
-                        for i in range(n):
-                            store_monthly[store_first + i, o, m] = acc[o, i]
+                        acc[0, o, i] = values[i] * prog.month_factor[o, m]
+                    _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout,
+                                 store_first, store_monthly)
                 continue
+            month = acc[0, o]
             for i in range(n):
-                acc[o, i] += values[i]
+                month[i] += values[i]
             if reduce:
                 _reduce(values, n, d, o, stats, extremes, hist, layout)
             if store_days:
@@ -395,13 +446,10 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
             if month_ends:
                 if prog.out_is_mean[o]:
                     for i in range(n):
-                        acc[o, i] /= prog.days_per_month[m]
-                if reduce:
-                    _reduce(acc[o], n, n_days + m, o, stats, extremes, hist, layout)
-                if store_first >= 0 and store_monthly.shape[0] > 0:
-                    for i in range(n):
-                        store_monthly[store_first + i, o, m] = acc[o, i]
-                acc[o, :n] = 0.0
+                        month[i] /= prog.days_per_month[m]
+                _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout,
+                             store_first, store_monthly)
+                month[:n] = 0.0
 
 
 @njit(parallel=True, **JIT)
@@ -411,13 +459,13 @@ def reduce_blocks(block_sizes, states, n_chunks, draws, prog, layout, block_firs
     Returns ``(hist, stats, extremes)``: int64 histogram counts summed over blocks
     (``(layout.total,)``; fewer than 2**31 samples per call), and per-block
     ``(n_finite, sum(x - shift), sum((x - shift)**2))`` and ``(min, max)`` for every output and
-    time (days, then months). Blocks are dealt to ``n_chunks`` workers in a fixed pattern;
+    time (days, then months, years and the whole period). Blocks are dealt to ``n_chunks`` workers in a fixed pattern;
     results do not depend on ``n_chunks``. The first ``len(keep_draws)`` samples' draws and
     monthly outputs are written to ``keep_draws`` and ``keep_monthly``.
     """
     n_blocks = block_sizes.shape[0]
     n_out = prog.out_reg.shape[1]
-    n_times = prog.month_of_day.shape[0] + prog.days_per_month.shape[0]
+    n_times = prog.month_of_day.shape[0] + prog.days_per_month.shape[0] + prog.days_per_year.shape[0] + 1
     slot_code, slot_par, slot_reg, slot_stream = draws.slot_code, draws.slot_par, draws.slot_reg, draws.slot_stream
     stats = np.zeros((n_blocks, n_out, n_times, 3))
     extremes = np.empty((n_blocks, n_out, n_times, 2))
@@ -429,7 +477,7 @@ def reduce_blocks(block_sizes, states, n_chunks, draws, prog, layout, block_firs
     n_keep = keep_draws.shape[0]
     for chunk in prange(n_chunks):
         regs = np.empty((draws.n_regs, TILE))
-        acc = np.empty((n_out, TILE))
+        acc = np.empty((3, n_out, TILE))
         hist = hists[chunk]
         empty_store = np.empty((0, n_out, 1))
         for blk in range(chunk, n_blocks, n_chunks):
@@ -475,7 +523,7 @@ def evaluate_draws(values, draws, prog, no_layout, daily, monthly):
     n_tiles = (n_samples + TILE - 1) // TILE
     for tile in prange(n_tiles):
         regs = np.empty((draws.n_regs, TILE))
-        acc = np.empty((n_out, TILE))
+        acc = np.empty((3, n_out, TILE))
         first = tile * TILE
         n = min(TILE, n_samples - first)
         for j in range(draws.draw_regs.shape[0]):

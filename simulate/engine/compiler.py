@@ -23,8 +23,8 @@ from scipy import stats
 
 from ..spec.calendar import days_in_month, decimal_year
 from ..spec.correlation import cholesky_of, correlated_names
-from ..spec.expressions import evaluate, names_in, parse_expression
-from ..spec.model import BUILTIN_NAMES, Derived
+from ..spec.expressions import evaluate, names_in
+from ..spec.model import BUILTIN_NAMES
 from .encoding import DIRICHLET, OPCODES, family_code, family_params, quantile_table
 from .separable import profile_splits
 
@@ -66,6 +66,11 @@ class EvalProgram(NamedTuple):
     out_profile: np.ndarray     # (n_outputs,) bool: value = base x a deterministic daily factor
     day_factor: np.ndarray      # (n_outputs, n_days) that factor (1 for other outputs)
     month_factor: np.ndarray    # (n_outputs, n_months) its sum (or mean) over each month's days
+    out_once: np.ndarray        # (n_outputs,) bool: a one-off total, reported for the whole period only
+    year_of_month: np.ndarray   # (n_months,) index of each month's calendar year in the period
+    days_per_year: np.ndarray   # (n_years,) days of each year inside the period
+    reduce_year: np.ndarray     # (n_outputs, n_years) bool: accumulate the year (False: it is one month)
+    reduce_total: np.ndarray    # (n_outputs,) bool: accumulate the period (False: it is one month or year)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Program:
     evaluation: EvalProgram
     n_streams: int
     draw_names: tuple           # name of each drawn register, e.g. "pue" or "visits[2023-01]"
+    draw_keys: tuple = ()       # (flat parameter or share name, "YYYY-MM" or "") of each draw
 
     @property
     def n_days(self) -> int:
@@ -84,6 +90,15 @@ class Program:
     @property
     def n_months(self) -> int:
         return len(self.evaluation.days_per_month)
+
+    @property
+    def n_years(self) -> int:
+        return len(self.evaluation.days_per_year)
+
+    @property
+    def n_times(self) -> int:
+        """Cells per output: days, months, years, and the whole period."""
+        return self.n_days + self.n_months + self.n_years + 1
 
     @property
     def n_outputs(self) -> int:
@@ -97,41 +112,61 @@ class Program:
         """For every (output, time), the cell whose histogram holds its distribution, and the scale.
 
         Days of a profile output are read from their month: day = month x factor(day) / factor(month).
-        Returns ``(source, scale)``, both ``(n_outputs, n_days + n_months)``.
+        A year that is one month of the period reads that month, and a period that is one year (or
+        month) reads it. Returns ``(source, scale)``, both ``(n_outputs, n_times)``.
         """
-        e, n_days = self.evaluation, self.n_days
-        source = np.tile(np.arange(n_days + self.n_months), (self.n_outputs, 1))
+        e, n_days, n_months = self.evaluation, self.n_days, self.n_months
+        source = np.tile(np.arange(self.n_times), (self.n_outputs, 1))
         scale = np.ones(source.shape)
         for o in np.flatnonzero(e.out_profile):
             source[o, :n_days] = n_days + e.month_of_day
             scale[o, :n_days] = e.day_factor[o] / e.month_factor[o, e.month_of_day]
+        first_year, total = n_days + n_months, self.n_times - 1
+        for o in range(self.n_outputs):
+            for y in np.flatnonzero(~e.reduce_year[o]):
+                source[o, first_year + y] = n_days + int(np.flatnonzero(e.year_of_month == y)[0])
+            if not e.reduce_total[o]:
+                source[o, total] = source[o, first_year]    # one year: the period is that year
         return source, scale
+
+    def checked_cells(self) -> np.ndarray:
+        """``(n_outputs, n_times)`` bool: the cells ``rtol`` and ``max_relative_error`` check: every
+        day and month that holds its own histogram, and the whole period of one-off outputs."""
+        source, _ = self.cell_sources()
+        own = source == np.arange(self.n_times)
+        own[:, self.n_days + self.n_months:] = False
+        own[self.evaluation.out_once, -1] = True
+        own[self.evaluation.out_once, :self.n_days + self.n_months] = False
+        return own
 
     def only_days(self, keep) -> "Program":
         """A copy that evaluates only the days where ``keep`` is True (e.g. one month's days)."""
         keep = np.asarray(keep, dtype=bool)
         e = self.evaluation
         return self.with_evaluation(month_of_day=np.ascontiguousarray(e.month_of_day[keep]),
-                          builtin_val=np.ascontiguousarray(e.builtin_val[:, keep]),
-                          day_factor=np.ascontiguousarray(e.day_factor[:, keep]))
+                                    builtin_val=np.ascontiguousarray(e.builtin_val[:, keep]),
+                                    day_factor=np.ascontiguousarray(e.day_factor[:, keep]))
 
     def only_outputs(self, indices) -> "Program":
         """A copy computing only the outputs at ``indices``."""
         pick, e = list(indices), self.evaluation
         return self.with_evaluation(out_reg=np.ascontiguousarray(e.out_reg[:, pick]),
-                          out_is_mean=np.ascontiguousarray(e.out_is_mean[pick]),
-                          out_profile=np.ascontiguousarray(e.out_profile[pick]),
-                          day_factor=np.ascontiguousarray(e.day_factor[pick]),
-                          month_factor=np.ascontiguousarray(e.month_factor[pick]))
+                                    out_is_mean=np.ascontiguousarray(e.out_is_mean[pick]),
+                                    out_profile=np.ascontiguousarray(e.out_profile[pick]),
+                                    day_factor=np.ascontiguousarray(e.day_factor[pick]),
+                                    month_factor=np.ascontiguousarray(e.month_factor[pick]),
+                                    out_once=np.ascontiguousarray(e.out_once[pick]),
+                                    reduce_year=np.ascontiguousarray(e.reduce_year[pick]),
+                                    reduce_total=np.ascontiguousarray(e.reduce_total[pick]))
 
     def with_evaluation(self, **changes) -> "Program":
         """A copy whose :class:`EvalProgram` fields are replaced by ``changes``."""
-        return Program(self.draws, self.evaluation._replace(**changes), self.n_streams, self.draw_names)
+        return Program(self.draws, self.evaluation._replace(**changes), self.n_streams, self.draw_names, self.draw_keys)
 
 
 def compile_model(model) -> Program:
-    """Turn a validated model into a :class:`Program`."""
-    return _Compiler(model).build()
+    """Turn a validated model into a :class:`Program` (its dimensions unrolled: ``model.flat``)."""
+    return _Compiler(model.flat).build()
 
 
 def builtin_values(model) -> np.ndarray:
@@ -155,18 +190,20 @@ class _Compiler:
         self.codes, self.pars, self.slot_reg, self.slot_stream = [], [], [], []
         self.table: list[float] = []
         self.draw_names: list[str] = []
+        self.draw_keys: list[tuple] = []
         self.draw_regs: list[int] = []
         self.temp_pool: list[int] = []
 
     def build(self) -> Program:
         model = self.model
-        params = model.all_parameters()
+        params = list(model.parameters.values())
         self._parameter_slots(params)
-        dirichlet_stream = len(params) * len(self.months)
-        copula_stream = dirichlet_stream + 1
-        self._region_shares(dirichlet_stream)
+        # streams: (parameter, month) pairs, then one per set of shares, then the copula's
+        shares_stream = len(params) * len(self.months)
+        copula_stream = shares_stream + max(len(model.shares), 1)
+        self._shares(shares_stream)
         builtin_regs = self._builtins()
-        derived = self._derived_with_regions()
+        derived = dict(model.derived)
         out_names = list(model.outputs)
         splits, day_factor, month_factor = self._profile_outputs(out_names, derived)
         roots = [splits[o].base if o in splits else o for o in out_names]
@@ -199,8 +236,10 @@ class _Compiler:
                              dtype=np.int64).reshape(n_months, len(out_names)),
             out_is_mean=np.array([model.outputs[o].aggregate == "mean" for o in out_names], dtype=np.bool_),
             out_profile=np.array([o in splits for o in out_names], dtype=np.bool_),
-            day_factor=day_factor, month_factor=month_factor)
-        return Program(draws, evaluation, n_streams=copula_stream + 1, draw_names=tuple(self.draw_names))
+            day_factor=day_factor, month_factor=month_factor,
+            **_period_cells(model, out_names))
+        return Program(draws, evaluation, n_streams=copula_stream + 1, draw_names=tuple(self.draw_names),
+                       draw_keys=tuple(self.draw_keys))
 
     # -- named steps of build() ------------------------------------------------------------------
     def _parameter_slots(self, params):
@@ -211,45 +250,47 @@ class _Compiler:
                 regs = []
                 for m, month in enumerate(self.months):
                     reg = self.new_reg()
-                    self._slot(param.for_month(month), reg, p_index * n_months + m, f"{param.name}[{month}]")
+                    self._slot(param.for_month(month), reg, p_index * n_months + m, f"{param.name}[{month}]",
+                               (param.name, month))
                     regs.append(reg)
                 self.reg_by_month[param.name] = regs
                 self.level[param.name] = MONTH
             else:
                 reg = self.new_reg()
-                self._slot(param.dist, reg, p_index * n_months, param.name)
+                self._slot(param.dist, reg, p_index * n_months, param.name, (param.name, ""))
                 self.reg_by_month[param.name] = [reg] * n_months
                 self.level[param.name] = SAMPLE
 
-    def _slot(self, dist, reg, stream, name):
+    def _slot(self, dist, reg, stream, name, key):
         self.codes.append(family_code(dist))
         self.pars.append((family_params(dist, self.table) + [0.0] * 4)[:4])
         self.slot_reg.append(reg)
         self.slot_stream.append(stream)
         self.draw_names.append(name)
+        self.draw_keys.append(key)
         self.draw_regs.append(reg)
 
-    def _region_shares(self, dirichlet_stream):
-        """``share_REGION`` registers: one Dirichlet slot, or constants for fixed shares."""
-        regions = self.model.regions
-        if regions is None:
-            return
-        share_regs = [self.new_reg() for _ in regions.regions]
-        for region, reg in zip(regions.regions, share_regs):
-            self.reg_by_month[f"share_{region.name}"] = [reg] * len(self.months)
-            self.level[f"share_{region.name}"] = SAMPLE
-        if regions.mode == "dirichlet":
-            offset = len(self.table)
-            for r in regions.regions:   # log-quantile tables of Gamma(alpha_r), normalised in the kernel
-                self.table.extend(np.log(quantile_table(stats.gamma(regions.concentration * r.share))).tolist())
-            self.codes.append(DIRICHLET)
-            self.pars.append([float(offset), float(len(share_regs)), 0.0, 0.0])
-            self.slot_reg.append(share_regs[0])
-            self.slot_stream.append(dirichlet_stream)
-            self.draw_names += [f"share_{r.name}" for r in regions.regions]
-            self.draw_regs += share_regs
-        else:
-            self.const_list += [(r.share, reg) for reg, r in zip(share_regs, regions.regions)]
+    def _shares(self, first_stream):
+        """Registers of every coordinate of each set of shares: one Dirichlet slot each (its own
+        stream), or constants for fixed shares."""
+        for j, shares in enumerate(self.model.shares.values()):
+            regs = [self.new_reg() for _ in shares.names]
+            for name, reg in zip(shares.names, regs):
+                self.reg_by_month[name] = [reg] * len(self.months)
+                self.level[name] = SAMPLE
+            if shares.mode == "dirichlet":
+                offset = len(self.table)
+                for share in shares.shares:   # log-quantile tables of Gamma(alpha_k), normalised in the kernel
+                    self.table.extend(np.log(quantile_table(stats.gamma(shares.concentration * share))).tolist())
+                self.codes.append(DIRICHLET)
+                self.pars.append([float(offset), float(len(regs)), 0.0, 0.0])
+                self.slot_reg.append(regs[0])
+                self.slot_stream.append(first_stream + j)
+                self.draw_names += list(shares.names)
+                self.draw_keys += [(name, "") for name in shares.names]
+                self.draw_regs += regs
+            else:
+                self.const_list += list(zip(shares.shares, regs))
 
     def _builtins(self) -> list[int]:
         regs = [self.new_reg() for _ in BUILTIN_NAMES]
@@ -257,17 +298,6 @@ class _Compiler:
             self.reg_by_month[name] = [reg] * len(self.months)
             self.level[name] = DAY
         return regs
-
-    def _derived_with_regions(self) -> dict:
-        """The model's derived quantities, with the share-weighted ``grid_g_per_kwh`` first."""
-        regions = self.model.regions
-        derived = dict(self.model.derived)
-        if regions is not None:
-            text = " + ".join(f"share_{r.name} * grid_{r.name}_g_per_kwh" for r in regions.regions)
-            derived = {"grid_g_per_kwh": Derived("grid_g_per_kwh", parse_expression(text, field="regions"),
-                                                 text, "gCO2e/kWh", "share-weighted grid carbon intensity"),
-                       **derived}
-        return derived
 
     def _profile_outputs(self, out_names, derived):
         """Outputs that are a base fixed within each month times a known daily factor (separable.py).
@@ -347,7 +377,16 @@ class _Compiler:
             return self.reg_by_month[node[1]][month]
         if self._level_of(node) < 0:
             return self.const(float(evaluate(node, {})))
-        args = [self._emit(child, month, out) for child in node[1:]]
+        if kind == "addn":   # a flat sum, added left to right without nesting
+            total = self._emit(node[1], month, out)
+            for i, child in enumerate(node[2:]):
+                last = i == len(node) - 3
+                total = self._op("add", [total, self._emit(child, month, out)], out, target if last else None)
+            return total
+        return self._op(kind, [self._emit(child, month, out) for child in node[1:]], out, target)
+
+    def _op(self, kind, args, out, target=None) -> int:
+        """Append one instruction on the registers ``args``; temporaries they held are reused."""
         for reg in args:
             if reg in self.temp_pool and reg not in self.temp_pool_free:
                 self.temp_pool_free.append(reg)
@@ -361,6 +400,21 @@ class _Compiler:
         right = args[1] if len(args) > 1 else args[0]
         out.append((OPCODES[kind], target, left, right))
         return target
+
+
+def _period_cells(model, out_names) -> dict:
+    """The EvalProgram fields for yearly and whole-period cells (see ``_kernel._close_month``)."""
+    months = model.period.months
+    years = sorted({int(m[:4]) for m in months})
+    year_of_month = np.array([years.index(int(m[:4])) for m in months], dtype=np.int64)
+    month_of_day = model.period.month_of_day
+    days_per_year = np.bincount(year_of_month[month_of_day], minlength=len(years)).astype(np.float64)
+    once = np.array([model.outputs[o].aggregate == "once" for o in out_names], dtype=np.bool_)
+    months_per_year = np.bincount(year_of_month, minlength=len(years))
+    reduce_year = np.repeat((months_per_year > 1)[None, :], len(out_names), axis=0) & ~once[:, None]
+    reduce_total = np.full(len(out_names), len(months) > 1 and len(years) > 1) | once
+    return {"out_once": once, "year_of_month": year_of_month, "days_per_year": days_per_year,
+            "reduce_year": reduce_year, "reduce_total": reduce_total}
 
 
 def _needed(derived, roots) -> set[str]:

@@ -261,17 +261,17 @@ def scaled_cell(q, low, high, scale):
     return q * scale, low * scale, high * scale
 
 
-def worst_relative_error(windows, merged, quantiles=CHECKED_QUANTILES, level: float = CI_LEVEL):
-    """The largest relative error over every output, time and checked quantile, and where it is.
+def worst_relative_error(windows, merged, checked, quantiles=CHECKED_QUANTILES, level: float = CI_LEVEL):
+    """The largest relative error over the ``checked`` (output, time) cells and quantiles, and where.
 
     Returns ``(error, (output_index, time_index, quantile))``; NaN errors (no finite samples) are
-    skipped.
+    skipped. Cells read from another cell have its relative error and are not in ``checked``.
     """
     worst, where = 0.0, None
     n_out, n_times = windows.length.shape
     for o in range(n_out):
         for t in range(n_times):
-            if windows.source[o, t] != t:  # a scaled copy of another cell: the same relative error
+            if not checked[o, t]:
                 continue
             q, low, high, _ = cell_quantiles(windows, merged, o, t, quantiles, level)
             err = relative_error(q, low, high)

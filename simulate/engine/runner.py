@@ -124,7 +124,7 @@ def sample_stages(program, seed: int, stages, *, reductions=local_reductions, ke
     ``kept`` receives the first samples' draws.
     """
     kept = Kept.empty(program) if kept is None else kept
-    shape = (program.n_outputs, program.n_days + program.n_months)
+    shape = (program.n_outputs, program.n_times)
     _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
                                                   block_sizes(stages[-1])[:1], 0)
     windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0], program.cell_sources())

@@ -113,6 +113,11 @@ class _Splitter:
         if kind in ("mul", "div"):
             (a1, g1), (a2, g2) = parts
             return _combine(kind, a1, a2), _combine_factor(kind, g1, g2)
+        if kind == "addn":    # a flat sum: every term must share one profile
+            factors = [g for _, g in parts]
+            if any(g is None for g in factors) or not all(np.array_equal(factors[0], g) for g in factors[1:]):
+                return None
+            return ("addn",) + tuple(a if a is not None else ("num", 1.0) for a, _ in parts), factors[0]
         if kind in ("add", "sub"):
             (a1, g1), (a2, g2) = parts
             if g1 is None or g2 is None or not np.array_equal(g1, g2):

@@ -102,6 +102,8 @@ def blocks(report: Report, command_line: str) -> list:
         r = model.regions
         how = f"Dirichlet, concentration {r.concentration:g}" if r.mode == "dirichlet" else "fixed"
         rows.append(["region shares", "1", f"{how}: " + ", ".join(f"{x.name} {x.share:g}" for x in r.regions), r.source, ""])
+    rows += [[s.name, "1", s.describe(), s.source, s.rationale] for s in model.shares.values()
+             if not (s.name == "region_share" and model.regions is not None)]
     out.append(("table", ["parameter", "unit", "distribution", "source", "why"], rows))
     out.append(("h", 2, "Derived quantities"))
     out.append(("table", ["name", "expression"], [[d.name, d.text] for d in model.derived.values()]))

@@ -54,6 +54,12 @@ def parameter_table(model) -> str:
         split = ", ".join(f"{x.name} {x.share:g}" for x in r.regions)
         how = f"Dirichlet, concentration {r.concentration:g}" if r.mode == "dirichlet" else "fixed"
         rows.append(f"  region shares ({how}): {split}\n      source: {r.source}")
+    for shares in model.shares.values():
+        if not (shares.name == "region_share" and model.regions is not None):
+            rows.append(f"  {shares.name} over {shares.dims[0]} [1]: {shares.describe()}\n      source: {shares.source}")
+    if model.dimensions:
+        rows.append("dimensions:")
+        rows += [f"  {d.name} = {list(d.labels)}" for d in model.dimensions.values()]
     if model.derived:
         rows.append("derived:")
         rows += [f"  {d.name} = {d.text}" for d in model.derived.values()]

@@ -24,20 +24,28 @@ from ..engine.histogram import (
 )
 from .provenance import provenance
 
+SCALES = ("daily", "monthly", "yearly", "total")   # the cells of every output, in the kernel's order
+SCALE_DIMS = {"daily": ("date",), "monthly": ("month",), "yearly": ("year",), "total": ()}
+
 
 def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, kept=None,
                   extra_attrs=None):
-    """Assemble the results Dataset from merged reductions (``extra_attrs`` go on the Dataset)."""
-    out_names = list(model.outputs)
-    n_days, n_months = program.n_days, program.n_months
-    n_times = n_days + n_months
+    """Assemble the results Dataset from merged reductions (``extra_attrs`` go on the Dataset).
+
+    Every output gets ``NAME_daily``, ``NAME_monthly``, ``NAME_yearly`` and ``NAME_total`` (one-off
+    outputs, ``aggregate = "once"``, only ``NAME_total``), each with its mean, sd, non-finite count
+    and the confidence interval of each quantile. An output that keeps dimensions gets
+    ``NAME_by_DIM_<scale>`` with them as trailing dimensions, and ``NAME_<scale>`` for its total.
+    """
+    out_names = list(model.flat.outputs)   # the kernel's outputs: every coordinate of a dimensioned one
+    n_times = program.n_times
     q = np.empty((len(out_names), n_times, len(QUANTILES)))
     ci = np.empty((2,) + q.shape)
     outside_any = []
     for o in range(len(out_names)):
         for t in np.argsort(windows.source[o] != np.arange(n_times), kind="stable"):  # sources first
             source, scale = windows.source[o, t], windows.scale[o, t]
-            if source != t and scale > 0:  # a day of a profile output: its month (computed above), scaled
+            if source != t and scale > 0:  # read from another cell (a profile day: its month), scaled
                 q[o, t], ci[0, o, t], ci[1, o, t] = scaled_cell(q[o, source], ci[0, o, source], ci[1, o, source], scale)
                 continue
             q[o, t], ci[0, o, t], ci[1, o, t], outside = cell_quantiles(windows, merged, o, t)
@@ -48,51 +56,69 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         mean = windows.shift + s1 / count
         var = (s2 - s1 * s1 / count) / (count - 1)
     std = np.sqrt(np.maximum(var, 0.0))
-    rows = np.arange(len(out_names))[:, None]  # days of profile outputs: their month, scaled
+    rows = np.arange(len(out_names))[:, None]  # cells read from another cell: its moments, scaled
     mean, std = mean[rows, windows.source] * windows.scale, std[rows, windows.source] * np.abs(windows.scale)
     nonfinite = samples - count[rows, windows.source].astype(np.int64)
 
-    dates = program_dates(model)
-    months = np.array([np.datetime64(m + "-01", "ns") for m in model.period.months])
-    coords = {"quantile": ("quantile", np.array(QUANTILES), {"long_name": "quantile", "units": "1"}),
-              "date": ("date", dates, {"long_name": "day"}),
-              "month": ("month", months, {"long_name": "calendar month (first day)"})}
+    cells = _cell_slices(program)
+    coords = _time_coords(model)
+    coords.update({d.name: (d.name, np.array(d.coords), {"long_name": d.name.replace("_", " ")})
+                   for d in model.dimensions.values()})
+    index = {name: o for o, name in enumerate(out_names)}
+    stats_of = {"": q, "_ci_low": ci[0], "_ci_high": ci[1], "_mean": mean, "_std": std, "_nonfinite": nonfinite}
     data = {}
-    for o, name in enumerate(out_names):
-        out = model.outputs[name]
-        for scale, dim, times in (("daily", "date", slice(0, n_days)), ("monthly", "month", slice(n_days, n_times))):
-            how = "per day" if scale == "daily" else ("monthly total" if out.aggregate == "sum" else "monthly mean")
-            attrs = {"units": out.unit, "long_name": f"{out.long_name}, {how}", "aggregate": out.aggregate}
-            data[f"{name}_{scale}"] = (("quantile", dim), q[o, times].T, attrs)
-            for b, bound in enumerate(("low", "high")):
-                data[f"{name}_{scale}_ci_{bound}"] = (("quantile", dim), ci[b, o, times].T, {
-                    **attrs, "long_name": f"{bound} end of the {CI_LEVEL:.0%} confidence interval of each quantile of "
-                    f"{attrs['long_name']}", "confidence_level": CI_LEVEL})
-            data[f"{name}_{scale}_mean"] = ((dim,), mean[o, times], {**attrs, "long_name": f"mean of {attrs['long_name']}"})
-            data[f"{name}_{scale}_std"] = ((dim,), std[o, times], {**attrs, "long_name": f"standard deviation of {attrs['long_name']}"})
-            data[f"{name}_{scale}_nonfinite"] = ((dim,), nonfinite[o, times], {
-                "units": "samples", "long_name": f"samples of {name} ({scale}) that were NaN or infinite"})
+    for name, out in model.outputs.items():
+        parts = []
+        if name in index:            # a scalar output, or the total of a dimensioned one
+            parts.append((name, [index[name]], ()))
+        if out.by:
+            dims = [model.dimensions[d] for d in out.by]
+            parts.append((f"{name}_by_{'_'.join(out.by)}",
+                          [index[o] for o in out_names if model.flat.outputs[o].of == name], tuple(out.by)))
+        for var, rows, extra in parts:
+            shape = tuple(len(d.coords) for d in dims) if extra else ()
+            for scale in (("total",) if out.aggregate == "once" else SCALES):
+                dims_t, times = SCALE_DIMS[scale], cells[scale]
+                attrs = {"units": out.unit, "long_name": f"{out.long_name}, {_how(scale, out.aggregate)}",
+                         "aggregate": out.aggregate}
+                for suffix, values in stats_of.items():
+                    picked = values[rows][:, times]                     # (cells, times[, quantile])
+                    picked = np.moveaxis(picked, 0, -1).reshape(picked.shape[1:] + shape) if extra else picked[0]
+                    if suffix in ("", "_ci_low", "_ci_high"):
+                        picked = np.moveaxis(picked, 1, 0)              # quantile first
+                        picked = picked[:, 0] if not dims_t else picked
+                        vdims = ("quantile",) + dims_t + extra
+                    else:
+                        picked = picked[0] if not dims_t else picked
+                        vdims = dims_t + extra
+                    data[f"{var}_{scale}{suffix}"] = (vdims, picked, _attrs(attrs, suffix, name, scale))
     if kept is not None:
         draws, monthly = kept
         coords["sample"] = ("sample", np.arange(len(draws)), {"long_name": "sample index"})
         coords["input"] = ("input", np.array(program.draw_names), {"long_name": "sampled input"})
         data["inputs"] = (("sample", "input"), draws, {"units": "see input_units", "long_name": "per-sample input draws",
                                                        "input_units": json.dumps(_input_units(model, program))})
-        for o, name in enumerate(out_names):
-            out = model.outputs[name]
+        for name, out in model.outputs.items():
+            if name not in index:
+                continue
+            o = index[name]
+            if out.aggregate == "once":
+                data[f"{name}_total_samples"] = (("sample",), monthly[:, o, 0], {
+                    "units": out.unit, "long_name": f"{out.long_name}, per-sample total"})
+                continue
             data[f"{name}_monthly_samples"] = (("sample", "month"), monthly[:, o, :], {
                 "units": out.unit, "long_name": f"{out.long_name}, per-sample monthly {out.aggregate}"})
     ds = xr.Dataset(data, coords=coords, attrs=provenance(model, samples=samples, seed=seed, elapsed_s=elapsed_s))
     checked = [QUANTILES.index(p) for p in CHECKED_QUANTILES]
-    errors = relative_error(q[..., checked], ci[0][..., checked], ci[1][..., checked])
+    errors = relative_error(q[..., checked], ci[0][..., checked], ci[1][..., checked])[program.checked_cells()]
     ds.attrs.update({
         "ci_level": CI_LEVEL,
         "ci_method": "order-statistic (binomial) interval read from the histogram counts",
         "max_relative_error": float(np.nanmax(errors)) if not np.isnan(errors).all() else np.nan,
         "max_relative_error_quantiles": ", ".join(str(p) for p in CHECKED_QUANTILES),
         **(extra_attrs or {})})
-    bad = {name: int(ds[f"{name}_monthly_nonfinite"].max()) for name in out_names
-           if int(ds[f"{name}_monthly_nonfinite"].max()) > 0}
+    worst = {name: int(nonfinite[o][program.checked_cells()[o]].max()) for o, name in enumerate(out_names)}
+    bad = {name: n for name, n in worst.items() if n > 0}
     if bad:
         ds.attrs["nonfinite_samples"] = json.dumps(bad)
         warnings.warn(f"{model.path or model.name}: some samples gave NaN or infinite outputs and are left out "
@@ -102,6 +128,54 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         warnings.warn(f"{model.path or model.name}: some quantiles of {sorted(set(outside_any))} fell outside "
                       "the histogram window and are clamped to the sample min/max", RuntimeWarning, stacklevel=3)
     return ds
+
+
+def _attrs(attrs, suffix, name, scale) -> dict:
+    """The attributes of one statistic of an output at one scale."""
+    what = attrs["long_name"]
+    if suffix in ("_ci_low", "_ci_high"):
+        bound = suffix[4:]
+        return {**attrs, "long_name": f"{bound} end of the {CI_LEVEL:.0%} confidence interval of each quantile of "
+                f"{what}", "confidence_level": CI_LEVEL}
+    if suffix == "_mean":
+        return {**attrs, "long_name": f"mean of {what}"}
+    if suffix == "_std":
+        return {**attrs, "long_name": f"standard deviation of {what}"}
+    if suffix == "_nonfinite":
+        return {"units": "samples", "long_name": f"samples of {name} ({scale}) that were NaN or infinite"}
+    return attrs
+
+
+def _cell_slices(program) -> dict:
+    """Where each scale's cells sit along the kernel's time axis."""
+    d, m, y = program.n_days, program.n_months, program.n_years
+    return {"daily": slice(0, d), "monthly": slice(d, d + m), "yearly": slice(d + m, d + m + y),
+            "total": slice(d + m + y, d + m + y + 1)}
+
+
+def _shaped(values, dims):
+    """Drop the time axis of a whole-period cell (it has no time dimension)."""
+    return values[..., 0] if not dims else values
+
+
+def _how(scale, aggregate) -> str:
+    if scale == "daily":
+        return "per day"
+    if aggregate == "once":
+        return "one-off total"
+    word = "total" if aggregate == "sum" else "mean"
+    return {"monthly": f"monthly {word}", "yearly": f"yearly {word}", "total": f"{word} over the whole period"}[scale]
+
+
+def _time_coords(model) -> dict:
+    months = model.period.months
+    years = sorted({m[:4] for m in months})
+    return {"quantile": ("quantile", np.array(QUANTILES), {"long_name": "quantile", "units": "1"}),
+            "date": ("date", program_dates(model), {"long_name": "day"}),
+            "month": ("month", np.array([np.datetime64(m + "-01", "ns") for m in months]),
+                      {"long_name": "calendar month (first day)"}),
+            "year": ("year", np.array([np.datetime64(y + "-01-01", "ns") for y in years]),
+                     {"long_name": "calendar year (first day; the period's part of it)"})}
 
 
 def program_dates(model) -> np.ndarray:

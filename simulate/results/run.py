@@ -40,7 +40,7 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
         for target, windows, merged in sample_stages(program, seed, stages, kept=kept, bar=bar,
                                                      reductions=reductions_for(client)):
             if rtol is not None:
-                error, where = worst_relative_error(windows, merged)
+                error, where = worst_relative_error(windows, merged, program.checked_cells())
                 if bar is not None:
                     bar.set_postfix_str(f"worst relative error {error:.3g}")
                 if error < rtol:
@@ -97,4 +97,6 @@ def _describe(model, program, where):
     name = list(model.outputs)[o]
     if t < program.n_days:
         return name, "daily", f"{model.period.dates[t]}, quantile {p}"
-    return name, "monthly", f"{model.period.months[t - program.n_days]}, quantile {p}"
+    if t < program.n_days + program.n_months:
+        return name, "monthly", f"{model.period.months[t - program.n_days]}, quantile {p}"
+    return name, "whole period", f"quantile {p}"

@@ -131,3 +131,79 @@ def parse_correlations(entries, sampled: dict, *, path=None) -> tuple:
         cholesky_of(correlated_names(result), result, path=path)
     return tuple(result)
 
+
+
+PATTERN_KEYS = {"parameter", "dim", "pattern", "rank", "matrix", "coordinates", "source", "rationale"}
+
+
+def expand_patterns(entries, parameters: dict, dims: dict, *, path=None) -> list:
+    """``[[correlations]]`` with every pattern over a dimension written out as pairs.
+
+    ``parameter = "shipped"``, ``pattern = "ar1"``, ``rank = 0.7``: coordinates k apart along the
+    dimension (``dim``, needed when the parameter has several) get the rank correlation 0.7**k;
+    ``matrix = [[...]]`` gives the Spearman matrix instead. ``coordinates`` picks which coordinates,
+    in order (default all). Along one dimension of a parameter with several, each combination of
+    the other coordinates is correlated the same way. Entries with ``between`` pass unchanged.
+    """
+    if not isinstance(entries, list):
+        return entries    # parse_correlations says what is wrong
+    out = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "parameter" not in entry:
+            out.append(entry)
+            continue
+        where = Location(path, f"correlations[{i}]")
+        known_keys(entry, PATTERN_KEYS, where)
+        name = entry["parameter"]
+        param = parameters.get(name) if isinstance(name, str) else None
+        if param is None or not param.dims:
+            where.fail("is not a parameter with dimensions", "parameter", name,
+                       f"use one of {sorted(n for n, p in parameters.items() if p.dims) or 'none'}, or between = [a, b]")
+        dim_name = entry.get("dim", param.dims[0] if len(param.dims) == 1 else None)
+        if dim_name not in param.dims:
+            where.fail(f"says which of {list(param.dims)} the pattern runs along", "dim", dim_name,
+                       f"write dim = \"{param.dims[0]}\"")
+        dim = dims[dim_name]
+        chosen = entry.get("coordinates", list(dim.coords))
+        if not isinstance(chosen, list) or len(chosen) < 2 or any(dim.index(c) is None for c in chosen):
+            where.fail(f"must list at least two coordinates of {dim_name}", "coordinates", chosen,
+                       f"use coordinates from {list(dim.labels)}")
+        positions = [dim.index(c) for c in chosen]
+        matrix = _pattern_matrix(entry, len(positions), where)
+        axis = param.dims.index(dim_name)
+        shape = [len(dims[d].coords) for d in param.dims]
+        grid = np.arange(len(param.cells)).reshape(shape)
+        others = np.moveaxis(grid, axis, -1).reshape(-1, shape[axis])
+        for line in others:
+            for a in range(len(positions)):
+                for b in range(a + 1, len(positions)):
+                    if matrix[a, b] != 0:
+                        out.append({"between": [param.cells[line[positions[a]]].name, param.cells[line[positions[b]]].name],
+                                    "rank": float(matrix[a, b]), "source": entry.get("source"),
+                                    "rationale": entry.get("rationale", "")})
+    return out
+
+
+def _pattern_matrix(entry, n, where) -> np.ndarray:
+    if ("pattern" in entry) == ("matrix" in entry):
+        where.fail("give either pattern (with rank) or matrix", value=sorted(entry),
+                   fix='write pattern = "ar1", rank = 0.7, or matrix = [[1, 0.5], [0.5, 1]]')
+    if "pattern" in entry:
+        if entry["pattern"] != "ar1":
+            where.fail("is not a correlation pattern", "pattern", entry["pattern"],
+                       'use "ar1": coordinates k apart get rank ** k')
+        rank = entry.get("rank")
+        if not isinstance(rank, (int, float)) or isinstance(rank, bool) or not -1 < rank < 1:
+            where.fail("a rank correlation lies strictly between -1 and 1", "rank", rank, "write e.g. rank = 0.7")
+        k = np.arange(n)
+        return float(rank) ** np.abs(k[:, None] - k[None, :]).astype(float)
+    matrix = entry["matrix"]
+    try:
+        m = np.array(matrix, dtype=float)
+    except (TypeError, ValueError):
+        m = None
+    if m is None or m.shape != (n, n) or not np.all(np.isfinite(m)) or not np.allclose(m, m.T) \
+            or not np.allclose(np.diag(m), 1) or np.any(np.abs(m[~np.eye(n, dtype=bool)]) >= 1):
+        where.fail(f"must be a symmetric {n} x {n} matrix with ones on the diagonal and ranks in (-1, 1) elsewhere",
+                   "matrix", matrix, "write one row per coordinate listed")
+    return m

@@ -1,9 +1,11 @@
 """Arithmetic expressions from model files, parsed into a small tree and never executed.
 
 The safe subset: numbers, names, ``+ - * / **``, unary minus, and calls to ``min``, ``max``,
-``exp``, ``log`` and ``sqrt``. Python's ``ast`` module only parses the text; every node is checked
-against that subset and turned into plain tuples, which :mod:`simulate.engine.compiler` compiles into
-instructions for the kernel.
+``exp``, ``log`` and ``sqrt``; over dimensions, ``sum(x, "dim")`` and ``mean(x, "dim")`` and one
+coordinate ``x[2024]`` or ``x["tpu", 2024]``. Python's ``ast`` module only parses the text; every
+node is checked against that subset and turned into plain tuples, which
+:mod:`simulate.spec.flatten` expands over the dimensions and :mod:`simulate.engine.compiler`
+compiles into instructions for the kernel.
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ import numpy as np
 from ..errors import ModelError
 
 FUNCTIONS = {"min": (2, None), "max": (2, None), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
+REDUCTIONS = ("sum", "mean")     # sum(x, "dim", ...), mean(x, "dim", ...)
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
           "neg": np.negative, "min": np.minimum, "max": np.maximum, "exp": np.exp, "log": np.log, "sqrt": np.sqrt}
 
-# A node is ("num", float) | ("name", str) | (op, child, ...) with op in the names above.
+# A node is ("num", float) | ("name", str) | (op, child, ...) with op in the names above, or
+# ("sum" | "mean", child, dims) | ("sel", child, coordinates) over dimensions (dims and coordinates
+# are tuples of values, not nodes), or ("addn", child, child, ...): a flat sum, left to right.
 
 
 def parse_expression(text, *, path=None, field: str):
@@ -52,10 +57,21 @@ def _convert(node, text, path, field):
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         operand = _convert(node.operand, text, path, field)
         return ("neg", operand) if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REDUCTIONS:
+        if node.keywords or len(node.args) < 2 or not all(_is_text(a) for a in node.args[1:]):
+            refuse(f"{node.func.id}() without dimension names",
+                   f'write {node.func.id}(x, "dimension"), naming one or more dimensions in quotes')
+        return (node.func.id, _convert(node.args[0], text, path, field), tuple(a.value for a in node.args[1:]))
+    if isinstance(node, ast.Subscript):
+        keys = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if not all(isinstance(k, ast.Constant) and isinstance(k.value, (int, float, str))
+                   and not isinstance(k.value, bool) for k in keys):
+            refuse("indexing by anything but coordinates", 'pick a coordinate as x[2024] or x["tpu", 2024]')
+        return ("sel", _convert(node.value, text, path, field), tuple(k.value for k in keys))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            refuse(f"the call {name}()", f"call only {', '.join(FUNCTIONS)}")
+            refuse(f"the call {name}()", f"call only {', '.join(list(FUNCTIONS) + list(REDUCTIONS))}")
         if node.keywords:
             refuse("a keyword argument")
         low, high = FUNCTIONS[node.func.id]
@@ -69,9 +85,23 @@ def _convert(node, text, path, field):
                 result = (node.func.id, result, arg)
             return result
         return (node.func.id, args[0])
-    kinds = {ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Compare: "a comparison",
+    kinds = {ast.Attribute: "attribute access", ast.Compare: "a comparison",
              ast.BoolOp: "a boolean operator", ast.Lambda: "a lambda", ast.IfExp: "a conditional"}
     refuse(kinds.get(type(node), f"the construct {type(node).__name__}"))
+
+
+def _is_text(arg) -> bool:
+    return isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+
+
+def children(node) -> tuple:
+    """The sub-expressions of a node (not the dimension names or coordinates it carries)."""
+    kind = node[0]
+    if kind in ("num", "name"):
+        return ()
+    if kind in REDUCTIONS or kind == "sel":
+        return (node[1],)
+    return node[1:]
 
 
 def names_in(node) -> set[str]:
@@ -80,7 +110,7 @@ def names_in(node) -> set[str]:
         return set()
     if node[0] == "name":
         return {node[1]}
-    return set().union(*(names_in(child) for child in node[1:]))
+    return set().union(*(names_in(child) for child in children(node)))
 
 
 def evaluate(node, values: dict):
@@ -93,6 +123,11 @@ def evaluate(node, values: dict):
         return values[node[1]]
     args = [evaluate(child, values) for child in node[1:]]
     with np.errstate(all="ignore"):
+        if kind == "addn":
+            total = args[0]
+            for arg in args[1:]:
+                total = np.add(total, arg)
+            return total
         return _NUMPY[kind](*args)
 
 
@@ -108,4 +143,10 @@ def to_text(node) -> str:
         return f"({to_text(node[1])} {symbols[kind]} {to_text(node[2])})"
     if kind == "neg":
         return f"-{to_text(node[1])}"
+    if kind == "addn":
+        return "(" + " + ".join(to_text(child) for child in node[1:]) + ")"
+    if kind in REDUCTIONS:
+        return f"{kind}({to_text(node[1])}, " + ", ".join(f'"{d}"' for d in node[2]) + ")"
+    if kind == "sel":
+        return f"{to_text(node[1])}[" + ", ".join(repr(k) for k in node[2]) + "]"
     return f"{kind}({', '.join(to_text(child) for child in node[1:])})"

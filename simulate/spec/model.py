@@ -12,91 +12,28 @@ that point upwards.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import ModelError
 from .calendar import Period, Profile
 from .distributions import Distribution
-
-# Per-day quantities every model can use in expressions.
-BUILTIN_NAMES = {
-    "day_share": "fraction of its month's total that falls on the day (daily profile; sums to 1 over a month)",
-    "days_in_month": "number of days in the day's calendar month",
-    "days_since_start": "days since the first day of the period (0 on the first day)",
-    "decimal_year": "the day's date as a decimal year, e.g. 2024.5 in early July 2024",
-}
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    unit: str
-    source: str
-    rationale: str
-    long_name: str
-    dist: Distribution | None          # the distribution for every month not in by_month
-    by_month: dict = field(default_factory=dict)  # "YYYY-MM" -> Distribution
-
-    def for_month(self, month: str) -> Distribution:
-        return self.by_month.get(month, self.dist)
-
-    @property
-    def varies_by_month(self) -> bool:
-        return bool(self.by_month)
-
-    def describe(self) -> str:
-        if not self.by_month:
-            return self.dist.describe()
-        parts = [f"{m}: {d.describe()}" for m, d in self.by_month.items()]
-        if self.dist is not None:
-            parts.append(f"other months: {self.dist.describe()}")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class Region:
-    name: str
-    share: float        # the fixed share, or the Dirichlet mean share
-    intensity: Parameter
-
-
-@dataclass(frozen=True)
-class Regions:
-    regions: tuple
-    mode: str           # "fixed" or "dirichlet"
-    concentration: float
-    source: str
-
-    @property
-    def names(self) -> list[str]:
-        return [r.name for r in self.regions]
-
-
-@dataclass(frozen=True)
-class Derived:
-    name: str
-    node: tuple
-    text: str
-    unit: str | None
-    long_name: str
-    source: str = ""
-
-
-@dataclass(frozen=True)
-class Output:
-    name: str
-    aggregate: str      # "sum" or "mean" over the days of a month
-    unit: str
-    long_name: str
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    description: str
-    values: dict        # parameter -> number, or {"YYYY-MM": number}
-    source: str = ""
-    status: str = ""    # how sure the published values are: S, S2, I or U (research tags), or ""
+from .flatten import flatten
+from .quantities import (  # noqa: F401
+    BUILTIN_NAMES,
+    Derived,
+    Dimension,
+    Output,
+    Parameter,
+    Region,
+    Regions,
+    Scenario,
+    Shares,
+    cell_name,
+    coordinate_label,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +56,15 @@ class Model:
     references: tuple = ()                      # references.Reference entries (published figures to draw)
     fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
     scenario: str | None = None
+    dimensions: dict = field(default_factory=dict)  # name -> Dimension
+    shares: dict = field(default_factory=dict)      # name -> Shares (Dirichlet or fixed simplexes)
+
+    @functools.cached_property
+    def flat(self) -> "Model":
+        """This model with every dimension unrolled: scalar parameters, shares, derived quantities and
+        outputs only, as the compiler runs it (:mod:`simulate.spec.flatten`)."""
+
+        return flatten(self)
 
     # -- the Python API --------------------------------------------------------------------------
     def run(self, samples: int = 100_000, seed: int = 0, *, keep: int = 0, progress: bool | None = None,
@@ -263,44 +209,51 @@ class Model:
         Model
             A copy; every other parameter keeps its random stream (common random numbers).
         """
-        parameters = dict(self.parameters)
-        regions = self.regions
+        parameters, shares = dict(self.parameters), dict(self.shares)
+        cells = {c.name: p.name for p in parameters.values() for c in p.cells}
         for name, value in values.items():
             if name in parameters:
                 parameters[name] = _fix(parameters[name], value, self)
-            elif regions is not None and name in {r.intensity.name for r in regions.regions}:
-                regions = dataclasses.replace(regions, regions=tuple(
-                    dataclasses.replace(r, intensity=_fix(r.intensity, value, self))
-                    if r.intensity.name == name else r for r in regions.regions))
+            elif name in cells:
+                parent = parameters[cells[name]]
+                parameters[parent.name] = dataclasses.replace(parent, cells=tuple(
+                    _fix(c, value, self) if c.name == name else c for c in parent.cells))
+            elif name in shares:
+                shares[name] = _fix_shares(shares[name], value, self)
             else:
                 raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
-                                 value=name, fix=f"use one of {sorted(self.parameters)}")
-        return dataclasses.replace(self, parameters=parameters, regions=regions,
-                                   fixed={**self.fixed, **values})
+                                 value=name, fix=f"use one of {sorted(self.parameters) + sorted(self.shares)}")
+        return dataclasses.replace(self, parameters=parameters, shares=shares, fixed={**self.fixed, **values})
 
     # -- what the model declares -----------------------------------------------------------------
     def all_parameters(self) -> list[Parameter]:
-        """Every sampled quantity: the [parameters] and each region's grid intensity."""
-        params = list(self.parameters.values())
-        if self.regions is not None:
-            params += [r.intensity for r in self.regions.regions]
-        return params
+        """Every sampled scalar quantity, as the kernel draws it: the [parameters] (one per coordinate
+        of a dimensioned one) and each region's grid intensity. Shares are in ``flat.shares``."""
+        return list(self.flat.parameters.values())
 
     def unit_of(self, name: str) -> str | None:
+        """The unit of an output, parameter (or one coordinate of it), share or derived quantity."""
         if name in self.outputs:
             return self.outputs[name].unit
-        for p in self.all_parameters():
+        for p in list(self.parameters.values()) + self.all_parameters():
             if p.name == name:
                 return p.unit
+        if name in self.shares or any(name in s.names for s in self.shares.values()):
+            return "1"
         if name in self.derived:
             return self.derived[name].unit
         return None
 
 
 def _fix(parameter: Parameter, value, model: Model) -> Parameter:
+    """``parameter`` fixed at ``value``: a number, ``{"YYYY-MM": number}``, or for a dimensioned
+    parameter one value per coordinate (nested lists row-major, or tables keyed by coordinate)."""
     def fixed(number):
         return Distribution("fixed", {"value": float(number)})
 
+    if parameter.cells:
+        per_cell = per_coordinate(value, [model.dimensions[d] for d in parameter.dims])
+        return dataclasses.replace(parameter, cells=tuple(_fix(c, v, model) for c, v in zip(parameter.cells, per_cell)))
     if isinstance(value, dict):
         by_month = dict(parameter.by_month) or {m: parameter.dist for m in model.period.months}
         for month, number in value.items():
@@ -310,3 +263,24 @@ def _fix(parameter: Parameter, value, model: Model) -> Parameter:
         return dataclasses.replace(parameter, by_month={m: fixed(value) for m in parameter.by_month},
                                    dist=fixed(value) if parameter.dist is not None else None)
     return dataclasses.replace(parameter, dist=fixed(value))
+
+
+def _fix_shares(shares: Shares, value, model: Model) -> Shares:
+    """Shares fixed at ``value`` (one per coordinate, summing to one)."""
+    values = [float(v) for v in per_coordinate(value, [model.dimensions[shares.dims[0]]])]
+    return dataclasses.replace(shares, shares=tuple(values), concentration=0.0)
+
+
+def per_coordinate(value, dims) -> list:
+    """``value`` spread over every coordinate of ``dims``, row-major: a scalar (or a month table)
+    goes to every coordinate; nested lists and tables keyed by coordinate label give one each."""
+    if not dims:
+        return [value]
+    first, rest = dims[0], dims[1:]
+    if isinstance(value, (list, tuple, np.ndarray)):
+        items = list(value)
+    elif isinstance(value, dict) and all(first.index(k) is not None for k in value):
+        items = [value.get(label, value.get(c)) for c, label in zip(first.coords, first.labels)]
+    else:
+        items = [value] * len(first.coords)
+    return [v for item in items for v in per_coordinate(item, rest)]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -17,18 +19,22 @@ from ..errors import Location, ModelError
 from ..units import bounds_for_name, unit_for_name
 from . import fields
 from .calendar import Period, Profile
-from .correlation import parse_correlations
+from .correlation import expand_patterns, parse_correlations
+from .dimensions import Inference, ordered, parse_dimensions, per_coordinate_values
 from .distributions import META_KEYS, parse_distribution
 from .expressions import names_in, parse_expression
 from .model import (
     BUILTIN_NAMES,
     Derived,
+    Dimension,
     Model,
     Output,
     Parameter,
     Region,
     Regions,
     Scenario,
+    Shares,
+    cell_name,
 )
 from .observations import parse_observation, parse_reconcile
 from .references import parse_references
@@ -36,7 +42,7 @@ from .references import parse_references
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 MAX_DAYS = 366 * 30
 SCENARIO_STATUS = ("", "S", "S2", "I", "U")  # how sure: read in the source, secondary source, inferred, unknown
-TOP_LEVEL = {"model", "period", "profile", "parameters", "regions", "derived", "outputs", "scenarios",
+TOP_LEVEL = {"model", "period", "profile", "dimensions", "parameters", "regions", "derived", "outputs", "scenarios",
              "correlations", "observations", "reconcile", "references"}
 
 
@@ -116,19 +122,23 @@ class _Reader:
                          default=Path(self.path).stem if self.path else "model")
         period = self.period(self.table(doc, "period"))
         profile = self.profile(self.table(doc, "profile", required=False))
-        parameters = self.parameters(self.table(doc, "parameters"), period)
-        regions = self.regions(self.table(doc, "regions", required=False))
-        derived = self.derived(self.table(doc, "derived", required=False))
-        known = self.namespace(parameters, regions, derived)
+        self.dims = parse_dimensions(self.table(doc, "dimensions", required=False), path=self.path)
+        parameters, shares = self.parameters(self.table(doc, "parameters"), period)
+        regions = self.regions(self.table(doc, "regions", required=False), parameters, shares)
+        derived = self.derived(self.table(doc, "derived", required=False), regions)
+        known = self.namespace(parameters, shares, regions, derived)
         self.check_references(derived, known)
-        outputs = self.outputs(self.table(doc, "outputs"), known, parameters, derived)
-        scenarios = self.scenarios(self.table(doc, "scenarios", required=False), parameters, regions, period)
-        correlations = self.correlations(doc.get("correlations", []), parameters, regions)
+        derived = self.infer_dimensions(derived, parameters, shares)
+        outputs = self.outputs(self.table(doc, "outputs"), known, parameters, shares, derived)
+        scenarios = self.scenarios(self.table(doc, "scenarios", required=False), parameters, shares, period)
+        correlations = self.correlations(doc.get("correlations", []), parameters)
         model = Model(name=name, title=self.text(meta, "title", "model", required=False, default=name),
-                     description=self.text(meta, "description", "model", required=False),
-                     path=str(self.path) if self.path else None, sha256=sha256 or "",
-                     period=period, profile=profile, parameters=parameters, regions=regions,
-                     derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations)
+                      description=self.text(meta, "description", "model", required=False),
+                      path=str(self.path) if self.path else None, sha256=sha256 or "",
+                      period=period, profile=profile, parameters=parameters, regions=regions,
+                      derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations,
+                      dimensions=self.dims, shares=shares)
+        self.check_once_outputs(model)
         return self.calibration(doc, model)
 
     def calibration(self, doc, model):
@@ -190,19 +200,39 @@ class _Reader:
                        self.text(table, "source", "profile"))
 
     def parameters(self, table, period):
+        """``[parameters]``: scalar or dimensioned parameters, and shares over a dimension."""
         if not table:
             self.fail("the model has no parameters", "parameters", fix="add at least one [parameters.NAME]")
-        parameters = {}
+        parameters, shares = {}, {}
         for name, spec in table.items():
             field = f"parameters.{name}"
             self.identifier(name, field)
-            if name in BUILTIN_NAMES:
-                self.fail("is a built-in name", field, name, f"rename it; built-ins are {sorted(BUILTIN_NAMES)}")
+            if name in BUILTIN_NAMES or name in self.dims:
+                self.fail("is a built-in name" if name in BUILTIN_NAMES else "is the name of a dimension", field, name,
+                          f"rename it; built-ins are {sorted(BUILTIN_NAMES)}, dimensions {sorted(self.dims)}")
             if not isinstance(spec, dict):
                 self.fail("must be a table with dist, its numbers, unit and source", field, spec,
                           f'write [parameters.{name}] with dist = "...", unit = "...", source = "..."')
-            parameters[name] = self.parameter(name, spec, field, period)
-        return parameters
+            if spec.get("dist") == "dirichlet":
+                shares[name] = self.shares(name, spec, field)
+            else:
+                parameters[name] = self.parameter(name, spec, field, period)
+        return parameters, shares
+
+    def dims_of(self, spec, field, *, exactly_one=False) -> list:
+        """The Dimension objects a parameter declares with ``dims = [...]``."""
+        names = spec.get("dims", [])
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(set(names)) != len(names):
+            self.fail("must be a list of dimension names", f"{field}.dims", names, 'write dims = ["cohort"]')
+        for n in names:
+            if n not in self.dims:
+                self.fail("is not a dimension of this model", f"{field}.dims", n,
+                          f"declare it under [dimensions] or use one of {sorted(self.dims) or 'none declared'}")
+        if exactly_one and len(names) != 1:
+            self.fail("shares are over exactly one dimension", f"{field}.dims", names, 'write dims = ["query_type"]')
+        return [self.dims[n] for n in names]
 
     def parameter(self, name, spec, field, period):
         unit = self.text(spec, "unit", field)
@@ -210,10 +240,72 @@ class _Reader:
         if implied and not unit.startswith(implied):
             self.fail(f"the name says the unit is {implied}", f"{field}.unit", unit,
                       f"write unit = \"{implied}\" or rename the parameter")
+        long_name = self.text(spec, "long_name", field, required=False, default=name.replace("_", " "))
+        dims = self.dims_of(spec, field)
+        if not dims:
+            return self.scalar_parameter(name, name, spec, field, period, unit, long_name)
+        cells = [self.scalar_parameter(cell_name(name, labels), name, cell_spec, f"{field}[{','.join(labels)}]",
+                                       period, unit, long_name)
+                 for labels, cell_spec in self.cell_specs(spec, dims, field)]
+        source = spec.get("source") if isinstance(spec.get("source"), str) else "; ".join(
+            dict.fromkeys(c.source for c in cells))
+        rationale = spec.get("rationale") if isinstance(spec.get("rationale"), str) else "; ".join(
+            dict.fromkeys(c.rationale for c in cells if c.rationale))
+        rank_each = spec.get("rank_coordinates", False)
+        if not isinstance(rank_each, bool):
+            self.fail("must be true or false", f"{field}.rank_coordinates", rank_each,
+                      "write rank_coordinates = true to rank each coordinate alone in sensitivity analyses")
+        return Parameter(name=name, unit=unit, source=source, rationale=rationale or "", long_name=long_name,
+                         dist=None, dims=tuple(d.name for d in dims), cells=tuple(cells), rank_coordinates=rank_each)
+
+    def cell_specs(self, spec, dims, field):
+        """``(labels, spec)`` of every coordinate: each key's value picked per coordinate (a scalar for
+        all, or nested lists or tables keyed by coordinate), then ``coordinates`` overrides."""
+        where = Location(self.path, field)
+        overrides = spec.get("coordinates", {})
+        if not isinstance(overrides, dict):
+            self.fail("must be a table keyed by coordinate", f"{field}.coordinates", overrides,
+                      '[parameters.NAME.coordinates] with 2021 = { dist = "fixed", value = 0 }')
+        shared = {k: v for k, v in spec.items()
+                  if k not in ("dims", "coordinates", "unit", "long_name", "by_month", "rank_coordinates")}
+        per_key = {}
+        for key, value in shared.items():
+            if key in ("values", "weights") and not (isinstance(value, dict) or
+                                                     (isinstance(value, list) and value and isinstance(value[0], list))):
+                per_key[key] = [value] * _count(dims)    # a discrete law's own list, the same everywhere
+            else:
+                per_key[key] = per_coordinate_values(value, dims, where.at(key), f"{key}")
+        months = spec.get("by_month")
+        labels_all = list(itertools.product(*(d.labels for d in dims)))
+        for key in overrides:
+            if tuple(str(key).split(",")) not in labels_all:
+                self.fail("is not a coordinate of the parameter", f"{field}.coordinates.{key}", key,
+                          f"use one of {[','.join(lab) for lab in labels_all][:12]}")
+        for i, labels in enumerate(labels_all):
+            cell = {k: v[i] for k, v in per_key.items()}
+            override = overrides.get(",".join(labels))
+            if override is not None:
+                if not isinstance(override, dict):
+                    self.fail("must be a distribution table", f"{field}.coordinates.{','.join(labels)}", override,
+                              'write { dist = "...", ... }')
+                cell = {**{k: v for k, v in cell.items() if k in ("source", "rationale")}, **override}
+            if months is not None:
+                if not isinstance(months, dict):
+                    self.fail("must be a table of months", f"{field}.by_month", months,
+                              'write "2023-01" = { dist = ..., ... }')
+                cell["by_month"] = {m: ({k: per_coordinate_values(v, dims, where.at(f"by_month.{m}.{k}"), k)[i]
+                                         for k, v in m_spec.items()} if isinstance(m_spec, dict) else m_spec)
+                                    for m, m_spec in months.items()}
+            yield labels, cell
+
+    def scalar_parameter(self, name, base_name, spec, field, period, unit, long_name):
+        """One scalar parameter (or one coordinate of a dimensioned one) from its distribution table."""
         source = self.text(spec, "source", field)
         by_month_raw = spec.get("by_month")
-        has_base = any(k not in META_KEYS for k in spec) or "dist" in spec
-        base = parse_distribution(spec, path=self.path, field=field) if has_base else None
+        meta = META_KEYS | {"dims", "coordinates"}
+        has_base = any(k not in meta for k in spec) or "dist" in spec
+        base = parse_distribution({k: v for k, v in spec.items() if k not in ("dims", "coordinates")},
+                                  path=self.path, field=field) if has_base else None
         by_month = {}
         if by_month_raw is not None:
             if not isinstance(by_month_raw, dict) or not by_month_raw:
@@ -240,14 +332,43 @@ class _Reader:
             self.fail("no distribution family given", field, fix='add dist = "..." and its numbers')
         parameter = Parameter(name=name, unit=unit, source=source,
                               rationale=self.text(spec, "rationale", field, required=False),
-                              long_name=self.text(spec, "long_name", field, required=False,
-                                                  default=name.replace("_", " ")),
-                              dist=base, by_month=by_month)
-        self.check_bounds(parameter, field)
+                              long_name=long_name, dist=base, by_month=by_month)
+        self.check_bounds(parameter, field, base_name)
         return parameter
 
-    def check_bounds(self, parameter, field):
-        bounds = bounds_for_name(parameter.name)
+    def shares(self, name, spec, field):
+        """``dist = "dirichlet"`` over one dimension: ``shares`` (summing to 1) and a ``concentration``
+        (alpha_k = concentration x share_k); without a concentration the shares are fixed."""
+        fields.known_keys(spec, {"dist", "dims", "shares", "concentration", "unit", "source", "rationale",
+                                 "long_name"}, Location(self.path, field))
+        dim = self.dims_of(spec, field, exactly_one=True)[0]
+        raw = spec.get("shares")
+        if raw is None:
+            self.fail("the shares are missing", f"{field}.shares", fix=f"give one mean share per coordinate of {dim.name}")
+        values = per_coordinate_values(raw, [dim], Location(self.path, f"{field}.shares"), "shares")
+        if not all(fields.is_number(v) and math.isfinite(v) and 0 <= v <= 1 for v in values):
+            self.fail("a share is a number in [0, 1]", f"{field}.shares", raw, "write shares such as [0.6, 0.3, 0.1]")
+        if abs(sum(values) - 1.0) > 1e-6:
+            self.fail("the shares must sum to 1", f"{field}.shares", round(sum(values), 9),
+                      "rescale them so they add up to 1")
+        concentration = spec.get("concentration", 0.0)
+        if not fields.is_number(concentration) or not math.isfinite(concentration) or concentration < 0:
+            self.fail("must be a positive number (larger is more certain)", f"{field}.concentration", concentration,
+                      "write concentration = 20, or drop it for fixed shares")
+        if concentration > 0 and min(values) == 0:
+            self.fail("a Dirichlet share must be above 0", f"{field}.shares", raw,
+                      "drop the coordinate or give it a small positive share")
+        unit = spec.get("unit", "1")
+        if unit != "1":
+            self.fail("shares are fractions", f"{field}.unit", unit, 'write unit = "1" or drop it')
+        return Shares(name=name, dims=(dim.name,), names=tuple(cell_name(name, (label,)) for label in dim.labels),
+                      shares=tuple(float(v) for v in values), concentration=float(concentration),
+                      source=self.text(spec, "source", field), rationale=self.text(spec, "rationale", field,
+                                                                                    required=False),
+                      long_name=self.text(spec, "long_name", field, required=False, default=name.replace("_", " ")))
+
+    def check_bounds(self, parameter, field, name):
+        bounds = bounds_for_name(name)
         if bounds is None:
             return
         low, high, why = bounds
@@ -260,7 +381,11 @@ class _Reader:
                 self.fail(f"{why}, but this distribution reaches [{lo:g}, {hi:g}]", where, dist.describe(),
                           f"use a family bounded to [{low:g}, {high:g}], e.g. pert or a truncated normal")
 
-    def regions(self, table):
+    def regions(self, table, parameters, shares):
+        """``[regions]``: sugar for a ``region`` dimension with a grid intensity per region
+        (``region_grid_g_per_kwh``, its coordinates named ``grid_REGION_g_per_kwh``) and the load
+        shares (``region_share``, coordinates ``share_REGION``, Dirichlet or fixed); the
+        share-weighted ``grid_g_per_kwh`` is added by :meth:`derived`."""
         if not table:
             return None
         settings = {k: v for k, v in table.items() if not isinstance(v, dict)}
@@ -307,45 +432,93 @@ class _Reader:
         if abs(total - 1.0) > 1e-6:
             self.fail("the region shares must sum to 1", "regions.*.share", round(total, 9),
                       "rescale the shares so they add up to 1")
-        return Regions(regions=tuple(regions), mode=mode, concentration=float(concentration),
-                       source=str(settings.get("source", "")))
+        for name in ("region_grid_g_per_kwh",):
+            if name in parameters:
+                self.fail("is defined by [regions]", f"parameters.{name}", name, "rename the parameter")
+        if "region_share" in shares or "region_share" in parameters:
+            self.fail("is defined by [regions]", "parameters.region_share", "region_share", "rename the parameter")
+        if "region" in self.dims:
+            self.fail("a [dimensions] region and a [regions] table cannot both be declared", "dimensions.region",
+                      fix="declare regions one way: [regions] (with grid intensities) or a region dimension")
+        self.dims["region"] = Dimension("region", tuple(r.name for r in regions))
+        source = str(settings.get("source", ""))
+        parameters["region_grid_g_per_kwh"] = Parameter(
+            name="region_grid_g_per_kwh", unit="gCO2e/kWh", source="; ".join(dict.fromkeys(r.intensity.source
+                                                                                       for r in regions)),
+            rationale="; ".join(dict.fromkeys(r.intensity.rationale for r in regions if r.intensity.rationale))
+            or "each region's grid intensity, as [regions] gives it", long_name="grid carbon intensity of each region",
+            dist=None, dims=("region",),
+            cells=tuple(r.intensity for r in regions), rank_coordinates=True)
+        shares["region_share"] = Shares(
+            name="region_share", dims=("region",), names=tuple(f"share_{r.name}" for r in regions),
+            shares=tuple(r.share for r in regions), concentration=float(concentration) if mode == "dirichlet" else 0.0,
+            source=source or "[regions]", long_name="share of the load in each region")
+        return Regions(regions=tuple(regions), mode=mode, concentration=float(concentration), source=source)
 
-    def derived(self, table):
+    def derived(self, table, regions):
         derived = {}
+        if regions is not None:   # the share-weighted intensity [regions] implies
+            text = 'sum(region_share * region_grid_g_per_kwh, "region")'
+            derived["grid_g_per_kwh"] = Derived("grid_g_per_kwh", parse_expression(text, field="regions"), text,
+                                                "gCO2e/kWh", "share-weighted grid carbon intensity")
         for name, spec in table.items():
             field = f"derived.{name}"
             self.identifier(name, field)
+            if name in derived:
+                self.fail("is defined by [regions]", field, name, "give it another name")
+            declared = None
             if isinstance(spec, dict):
                 for key in spec:
-                    if key not in ("expr", "unit", "long_name", "source", "rationale"):
-                        self.fail("unknown key", f"{field}.{key}", fix="use expr, unit, long_name, source")
+                    if key not in ("expr", "unit", "long_name", "source", "rationale", "dims"):
+                        self.fail("unknown key", f"{field}.{key}", fix="use expr, unit, long_name, source, dims")
                 text = spec.get("expr")
                 unit = spec.get("unit") or unit_for_name(name)
                 long_name = spec.get("long_name") or name.replace("_", " ")
                 source = spec.get("source", "")
+                if "dims" in spec:
+                    declared = tuple(d.name for d in self.dims_of(spec, field))
             else:
                 text, unit, long_name, source = spec, unit_for_name(name), name.replace("_", " "), ""
             node = parse_expression(text, path=self.path, field=field if not isinstance(spec, dict) else f"{field}.expr")
             derived[name] = Derived(name=name, node=node, text=text, unit=unit, long_name=long_name,
-                                    source=source)
+                                    source=source, dims=declared)
         return derived
 
-    def namespace(self, parameters, regions, derived):
-        known = {name: "parameter" for name in parameters}
-        known.update({name: "built-in" for name in BUILTIN_NAMES})
-        if regions is not None:
-            known["grid_g_per_kwh"] = "region"
-            for region in regions.regions:
-                for name in (f"share_{region.name}", region.intensity.name):
-                    if name in known:
-                        self.fail("a region's name clashes with another quantity", f"regions.{region.name}",
-                                  name, "rename the region or the parameter")
-                    known[name] = "region"
+    def namespace(self, parameters, shares, regions, derived):
+        """Every name an expression may use, and what it is."""
+        known = {name: "built-in" for name in BUILTIN_NAMES}
+        known.update({name: "dimension" for name in self.dims})
+        for group, kind in ((parameters, "parameter"), (shares, "share")):
+            for name, item in group.items():
+                for flat in [name] + [c.name for c in getattr(item, "cells", ())] + list(getattr(item, "names", ())):
+                    if flat in known and flat != name:
+                        self.fail("a region's name clashes with another quantity", f"regions.{flat}", flat,
+                                  "rename the region or the parameter")
+                    known[flat] = kind
+        if regions is not None and "grid_g_per_kwh" in known:
+            self.fail("is defined by [regions] (the share-weighted grid intensity)", "parameters.grid_g_per_kwh",
+                      "grid_g_per_kwh", "rename the parameter; [regions] computes grid_g_per_kwh itself")
         for name in derived:
             if name in known:
                 self.fail(f"is already a {known[name]}", f"derived.{name}", name, "give it another name")
             known[name] = "derived"
         return known
+
+    def infer_dimensions(self, derived, parameters, shares) -> dict:
+        """Each derived quantity's dimensions (in dependency order), with ``x[key]`` made explicit."""
+        known = {p.name: p.dims for p in parameters.values()}
+        known.update({s.name: s.dims for s in shares.values()})
+        inference = Inference(self.dims, known, path=self.path)
+        out = {}
+        for name in _dependency_order(derived):
+            item = derived[name]
+            field = f"derived.{name}"
+            dims, node = inference.derived(item, field)
+            if item.dims is not None and tuple(item.dims) != dims:
+                self.fail(f"declares dims {list(item.dims)} but its expression has {list(dims)}", f"{field}.dims",
+                          item.text, "declare the dimensions the expression has, or sum() over the extra ones")
+            out[name] = dataclasses.replace(item, node=node, dims=dims)
+        return {name: out[name] for name in derived}
 
     def check_references(self, derived, known):
         for name, item in derived.items():
@@ -373,44 +546,74 @@ class _Reader:
         for name in derived:
             visit(name, [])
 
-    def outputs(self, table, known, parameters, derived):
+    def outputs(self, table, known, parameters, shares, derived):
         if not table:
             self.fail("the model reports no outputs", "outputs", fix="add [outputs.energy_kwh] with aggregate = \"sum\"")
         outputs = {}
         for name, spec in table.items():
             field = f"outputs.{name}"
-            if name not in known:
+            if name not in known or known[name] in ("built-in", "dimension"):
                 self.fail("is not a parameter or derived quantity", field, name,
                           "define it under [derived] first")
             if not isinstance(spec, dict):
                 spec = {"aggregate": spec}
             aggregate = spec.get("aggregate", "sum")
-            if aggregate not in ("sum", "mean"):
-                self.fail("must be sum or mean", f"{field}.aggregate", aggregate, 'write aggregate = "sum"')
+            if aggregate not in ("sum", "mean", "once"):
+                self.fail("must be sum, mean or once", f"{field}.aggregate", aggregate,
+                          'write aggregate = "sum" (a daily flow), "mean" (a level) or "once" (a one-off total)')
             for key in spec:
-                if key not in ("aggregate", "unit", "long_name", "description"):
-                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name")
-            source_unit = (parameters[name].unit if name in parameters
-                           else derived[name].unit if name in derived else None)
+                if key not in ("aggregate", "unit", "long_name", "description", "by", "total"):
+                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, by, total")
+            item = parameters.get(name) or derived.get(name) or shares.get(name)
+            source_unit = getattr(item, "unit", None)
             unit = spec.get("unit") or source_unit or unit_for_name(name)
             if not unit:
                 self.fail("has no unit", f"{field}.unit", fix='add unit = "..." or use a name with a unit suffix such as _kwh')
             long_name = spec.get("long_name") or (derived[name].long_name if name in derived
-                                                  else name.replace("_", " "))
-            outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name)
+                                                  else getattr(item, "long_name", "") or name.replace("_", " "))
+            dims = tuple(getattr(item, "dims", ()) or ())
+            by = tuple(d.name for d in self.dims_of({"dims": spec.get("by", list(dims))}, f"{field}.by")) \
+                if "by" in spec or dims else ()
+            if set(by) != set(dims):
+                self.fail(f"{name} has dimensions {list(dims) or 'none'}; an output keeps all of them (by) or none",
+                          f"{field}.by", list(by), f"write by = {list(dims)}, or report sum({name}, ...) as a derived "
+                          "quantity")
+            total = spec.get("total", "sum" if aggregate != "mean" else "none") if by else ""
+            if by and total not in ("sum", "mean", "none"):
+                self.fail("must be sum, mean or none", f"{field}.total", total,
+                          'write total = "sum" to report the sum over the coordinates as well')
+            outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name,
+                                   by=ordered(self.dims, by), total="" if total == "none" else total)
         return outputs
 
-    def correlations(self, entries, parameters, regions):
-        """``[[correlations]]``: rank correlations between sampled parameters."""
-        sampled = dict(parameters)
-        if regions is not None:
-            sampled.update({r.intensity.name: r.intensity for r in regions.regions})
-        return parse_correlations(entries, sampled, path=self.path)
+    def check_once_outputs(self, model):
+        """A one-off total (``aggregate = "once"``) cannot change with the day or month."""
+        flat = model.flat
+        timed = set(BUILTIN_NAMES) | {p.name for p in flat.parameters.values() if p.varies_by_month}
+        varies = {}
 
-    def scenarios(self, table, parameters, regions, period):
-        fixable = dict(parameters)
-        if regions is not None:
-            fixable.update({r.intensity.name: r.intensity for r in regions.regions})
+        def changes(name):
+            if name not in varies:
+                item = flat.derived.get(name)
+                varies[name] = name in timed or (item is not None and any(changes(n) for n in names_in(item.node)))
+            return varies[name]
+
+        for out in flat.outputs.values():
+            if out.aggregate == "once" and changes(out.name):
+                self.fail("a one-off total cannot change with the day or month", f"outputs.{out.of or out.name}.aggregate",
+                          "once", "use aggregate = \"sum\" for a daily flow, or build it from quantities fixed over "
+                          "the period")
+
+    def correlations(self, entries, parameters):
+        """``[[correlations]]``: rank correlations between sampled parameters, pair by pair or as a
+        pattern over a dimension of one parameter."""
+        sampled = {c.name: c for p in parameters.values() for c in (p.cells or (p,))}
+        pairs = expand_patterns(entries, parameters, self.dims, path=self.path)
+        return parse_correlations(pairs, sampled, path=self.path)
+
+    def scenarios(self, table, parameters, shares, period):
+        cells = {c.name: c for p in parameters.values() for c in p.cells}
+        fixable = sorted(parameters) + sorted(shares) + sorted(cells)
         scenarios = {}
         for name, spec in table.items():
             field = f"scenarios.{name}"
@@ -421,10 +624,23 @@ class _Reader:
             for key, value in spec.items():
                 if key in ("description", "source", "status"):
                     continue
-                if key not in fixable:
-                    self.fail("is not a parameter of this model", f"{field}.{key}", key,
-                              f"fix one of {sorted(fixable)}")
-                values[key] = self.scenario_value(value, f"{field}.{key}", period)
+                where = f"{field}.{key}"
+                if key in parameters and parameters[key].dims:
+                    dims = [self.dims[d] for d in parameters[key].dims]
+                    values[key] = [self.scenario_value(v, where, period)
+                                   for v in per_coordinate_values(value, dims, Location(self.path, where), key)]
+                elif key in shares:
+                    dim = self.dims[shares[key].dims[0]]
+                    numbers = [self.scenario_value(v, where, period)
+                               for v in per_coordinate_values(value, [dim], Location(self.path, where), key)]
+                    if any(isinstance(v, dict) for v in numbers) or abs(sum(numbers) - 1) > 1e-6:
+                        self.fail("shares fixed by a scenario must be numbers summing to 1", where, value,
+                                  "give one share per coordinate, adding up to 1")
+                    values[key] = numbers
+                elif key in parameters or key in cells:
+                    values[key] = self.scenario_value(value, where, period)
+                else:
+                    self.fail("is not a parameter of this model", where, key, f"fix one of {fixable}")
             status = spec.get("status", "")
             if status not in SCENARIO_STATUS:
                 self.fail("is not a status tag", f"{field}.status", status,
@@ -446,3 +662,24 @@ class _Reader:
             self.fail("a scenario fixes a parameter to a number", field, value, "write a number")
         return float(value)
 
+
+def _count(dims) -> int:
+    return math.prod(len(d.coords) for d in dims)
+
+
+def _dependency_order(derived) -> list:
+    """Derived names, each after the derived quantities it uses (cycles were refused already)."""
+    order, done = [], set()
+
+    def visit(name):
+        if name in done:
+            return
+        done.add(name)
+        for used in sorted(names_in(derived[name].node)):
+            if used in derived:
+                visit(used)
+        order.append(name)
+
+    for name in derived:
+        visit(name)
+    return order

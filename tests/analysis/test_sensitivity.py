@@ -67,7 +67,7 @@ def test_ishigami_indices_lie_in_their_intervals():
     first = np.array([v1, v2, 0.0]) / var
     total = np.array([v1 + v13, v2, v13]) / var
     law = stats.uniform(-np.pi, 2 * np.pi)
-    groups = [Group(f"x{i}", (f"x{i}",), (i,), 1, lambda u: law.ppf(u)) for i in range(3)]
+    groups = [Group.of_function(f"x{i}", (i,), lambda u: law.ppf(u)) for i in range(3)]
     res = grouped_sobol(ishigami, groups, 3, 2 ** 13, seed=3)
     for key, truth in (("first_order", first), ("total_order", total)):
         low, high = res[f"{key}_low"][0], res[f"{key}_high"][0]

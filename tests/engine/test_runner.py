@@ -118,20 +118,18 @@ def evaluate_on(program, X, with_daily=True):
 
 def numpy_daily(model, program, X):
     """The model evaluated day by day with numpy: the oracle for the kernel's interpreter."""
-    period = model.period
+    period, flat = model.period, model.flat
     share, month_days = model.profile.day_share(period), days_in_month(period)
     column = {name: X[:, j] for j, name in enumerate(program.draw_names)}
     out = np.empty((len(X), len(model.outputs), period.n_days))
     for d in range(period.n_days):
         month = period.months[period.month_of_day[d]]
         values = {"day_share": share[d], "days_in_month": month_days[d]}
-        for p in model.all_parameters():
+        for p in flat.all_parameters():
             values[p.name] = column[f"{p.name}[{month}]" if p.varies_by_month else p.name]
-        regions = model.regions.regions
-        for r in regions:
-            values[f"share_{r.name}"] = column[f"share_{r.name}"]
-        values["grid_g_per_kwh"] = sum(values[f"share_{r.name}"] * values[r.intensity.name] for r in regions)
-        pending = dict(model.derived)
+        for shares in flat.shares.values():
+            values.update({name: column[name] for name in shares.names})
+        pending = dict(flat.derived)
         while pending:
             for name, item in list(pending.items()):
                 if names_in(item.node) <= values.keys():

@@ -91,8 +91,8 @@ def test_de_vries_scenarios_reproduce_his_twh_per_year(scenario, cohort, publish
 
     def v(name):
         return point_value(base, name, scenario)
-    gpus = v(f"shipped_{cohort}")
-    full_power_day_kwh = (gpus * v(f"power_gen{cohort}_w") * v("server_overhead_factor") / 1000 * 24
+    gpus = base.scenarios[scenario].values["shipped"][base.dimensions["cohort"].index(cohort)]
+    full_power_day_kwh = (gpus * v(f"power_w[{cohort}]") * v("server_overhead_factor") / 1000 * 24
                           * v("power_utilisation") * v("pue"))
     daily = ds["energy_kwh_daily_mean"]
     in_2028 = daily.sel(date=slice("2028-01-01", "2028-12-31")).values
@@ -137,8 +137,8 @@ def test_fleet_installed_base_matches_the_cohort_formula_on_random_draws():
     def ramp(v):
         return np.clip(v, 0.0, 1.0)
 
-    installed = sum(x[f"shipped_{y}"] * (ramp(t - y) - ramp(t - y - x["lifetime_years"]))
-                    for y in range(2021, 2029))
+    installed = sum(x[f"shipped[{y}]"] * (ramp(t - y) - ramp(t - y - x["lifetime_years"]))
+                    for y in model.dimensions["cohort"].coords)
     month_of_day = model.period.month_of_day
     expected = np.stack([installed[:, month_of_day == m].mean(axis=1)
                          for m in range(len(model.period.months))], axis=1)

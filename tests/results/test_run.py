@@ -167,7 +167,7 @@ def test_reduction_state_does_not_grow_with_samples(chatgpt, monkeypatch):
     assert len(large) > 1
     assert {c[0] for c in small} == {c[0] for c in large}        # same window total
     assert {c[1] for c in small} == {c[1] for c in large}        # same histogram array
-    n_out, n_times = len(chatgpt.outputs), 31 + 1
+    n_out, n_times = len(chatgpt.outputs), 31 + 1 + 1 + 1   # days, the month, its year, the period
     for total, hist, stats, extremes in small + large:
         assert hist == (total,)
         assert stats[0] <= runner.BATCH_BLOCKS and stats[1:] == (n_out, n_times, 3)

@@ -42,7 +42,7 @@ def test_evaluate_matches_python_arithmetic():
     ("os.system('ls')", "the call os.system()"),
     ("'x'", "the constant 'x'"),
     ("True", "the constant True"),
-    ("a[0]", "indexing"),
+    ("a[b]", "indexing by anything but coordinates"),
     ("a < b", "a comparison"),
     ("a and b", "a boolean operator"),
     ("lambda: 1", "a lambda"),

@@ -131,7 +131,7 @@ BAD_INPUTS = [
     ("unknown_output", replaced('energy_kwh = "sum"', 'energy_kwh = "sum"\nco2_kg = "sum"'),
      ["outputs.co2_kg = 'co2_kg'", "is not a parameter or derived quantity", "Fix: define it under [derived]"]),
     ("bad_aggregate", replaced('energy_kwh = "sum"', 'energy_kwh = "median"'),
-     ["outputs.energy_kwh.aggregate = 'median'", "must be sum or mean", 'Fix: write aggregate = "sum"']),
+     ["outputs.energy_kwh.aggregate = 'median'", "must be sum, mean or once", 'Fix: write aggregate = "sum"']),
     ("wrong_keys_for_family", replaced("p5 = 500e6\np95 = 700e6", "mean = 500e6\nsd = 1e6"),
      ["parameters.visits", "a lognormal distribution takes", "got ['mean', 'sd']", "Fix: give exactly one"]),
 ]

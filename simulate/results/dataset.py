@@ -62,7 +62,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         out = model.outputs[name]
         for scale, dim, times in (("daily", "date", slice(0, n_days)), ("monthly", "month", slice(n_days, n_times))):
             how = "per day" if scale == "daily" else ("monthly total" if out.aggregate == "sum" else "monthly mean")
-            attrs = {"units": out.unit, "long_name": f"{out.long_name}, {how}", "aggregate": out.aggregate}
+            attrs = {"units": out.unit, "long_name": f"{out.long_name}, {how}", "aggregate": out.aggregate,
+                     "label": out.short}
             data[f"{name}_{scale}"] = (("quantile", dim), q[o, times].T, attrs)
             for b, bound in enumerate(("low", "high")):
                 data[f"{name}_{scale}_ci_{bound}"] = (("quantile", dim), ci[b, o, times].T, {
@@ -81,7 +82,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         for o, name in enumerate(out_names):
             out = model.outputs[name]
             data[f"{name}_monthly_samples"] = (("sample", "month"), monthly[:, o, :], {
-                "units": out.unit, "long_name": f"{out.long_name}, per-sample monthly {out.aggregate}"})
+                "units": out.unit, "long_name": f"{out.long_name}, per-sample monthly {out.aggregate}",
+                "label": out.short})
     ds = xr.Dataset(data, coords=coords, attrs=provenance(model, samples=samples, seed=seed, elapsed_s=elapsed_s))
     checked = [QUANTILES.index(p) for p in CHECKED_QUANTILES]
     errors = relative_error(q[..., checked], ci[0][..., checked], ci[1][..., checked])

@@ -88,6 +88,12 @@ class Output:
     aggregate: str      # "sum" or "mean" over the days of a month
     unit: str
     long_name: str
+    label: str = ""     # a short name for legends and table rows where the long name does not fit
+
+    @property
+    def short(self) -> str:
+        """The label, or the long name when the file gives none."""
+        return self.label or self.long_name
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,13 @@ class Scenario:
     values: dict        # parameter -> number, or {"YYYY-MM": number}
     source: str = ""
     status: str = ""    # how sure the published values are: S, S2, I or U (research tags), or ""
+    label: str = ""     # a short name for legends ("Ludvigsen's top figure"); default the description
+    output: str = ""    # the output on the published figure's own boundary (e.g. IT energy when it has no PUE)
+
+    @property
+    def short(self) -> str:
+        """The label, or the scenario's name when the file gives none."""
+        return self.label or self.name
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +130,9 @@ class Model:
     observations: tuple = ()                    # observations.Observation entries
     reconcile: object = None                    # observations.Reconcile or None
     references: tuple = ()                      # references.Reference entries (published figures to draw)
+    headline: str = ""                          # the output a reader should quote ([model] headline)
+    headline_why: str = ""                      # why that one, when the model has several paths or a posterior
+    headline_figure: str = ""                   # the main published figure: a scenario name or a reference label
     fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
     scenario: str | None = None
 
@@ -285,6 +301,11 @@ class Model:
         if self.regions is not None:
             params += [r.intensity for r in self.regions.regions]
         return params
+
+    @property
+    def headline_output(self) -> str:
+        """The output to quote: ``[model] headline``, else the first output."""
+        return self.headline or next(iter(self.outputs))
 
     def unit_of(self, name: str) -> str | None:
         if name in self.outputs:

@@ -145,8 +145,28 @@ class _Reader:
 
     def references(self, doc, model):
         """``[[references]]``: published figures, checked against the finished model's outputs."""
-        return dataclasses.replace(model, references=parse_references(doc.get("references", []), model=model,
-                                                                      path=self.path))
+        model = dataclasses.replace(model, references=parse_references(doc.get("references", []), model=model,
+                                                                       path=self.path))
+        return self.headline(doc.get("model", {}), model)
+
+    def headline(self, meta, model):
+        """``[model] headline``, ``headline_why``, ``headline_figure`` and each scenario's ``output``:
+        names checked against the finished model."""
+        headline = self.text(meta, "headline", "model", required=False)
+        if headline and headline not in model.outputs:
+            self.fail("is not an output of this model", "model.headline", headline,
+                      f"use one of {sorted(model.outputs)}")
+        figure = self.text(meta, "headline_figure", "model", required=False)
+        figures = list(model.scenarios) + [r.label for r in model.references]
+        if figure and figure not in figures:
+            self.fail("is neither a scenario nor a reference label", "model.headline_figure", figure,
+                      f"use one of {figures}" if figures else "declare it under [scenarios] or [[references]]")
+        for name, scenario in model.scenarios.items():
+            if scenario.output and scenario.output not in model.outputs:
+                self.fail("is not an output of this model", f"scenarios.{name}.output", scenario.output,
+                          f"use one of {sorted(model.outputs)}")
+        return dataclasses.replace(model, headline=headline, headline_figure=figure,
+                                   headline_why=self.text(meta, "headline_why", "model", required=False))
 
     def period(self, table):
         dates = {}
@@ -388,8 +408,8 @@ class _Reader:
             if aggregate not in ("sum", "mean"):
                 self.fail("must be sum or mean", f"{field}.aggregate", aggregate, 'write aggregate = "sum"')
             for key in spec:
-                if key not in ("aggregate", "unit", "long_name", "description"):
-                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name")
+                if key not in ("aggregate", "unit", "long_name", "description", "label"):
+                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, label")
             source_unit = (parameters[name].unit if name in parameters
                            else derived[name].unit if name in derived else None)
             unit = spec.get("unit") or source_unit or unit_for_name(name)
@@ -397,7 +417,8 @@ class _Reader:
                 self.fail("has no unit", f"{field}.unit", fix='add unit = "..." or use a name with a unit suffix such as _kwh')
             long_name = spec.get("long_name") or (derived[name].long_name if name in derived
                                                   else name.replace("_", " "))
-            outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name)
+            outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name,
+                                   label=self.text(spec, "label", field, required=False))
         return outputs
 
     def correlations(self, entries, parameters, regions):
@@ -419,7 +440,7 @@ class _Reader:
                 self.fail("must be a table of parameter values", field, spec, "write [scenarios.NAME]")
             values = {}
             for key, value in spec.items():
-                if key in ("description", "source", "status"):
+                if key in ("description", "source", "status", "label", "output"):
                     continue
                 if key not in fixable:
                     self.fail("is not a parameter of this model", f"{field}.{key}", key,
@@ -430,7 +451,9 @@ class _Reader:
                 self.fail("is not a status tag", f"{field}.status", status,
                           "use S (read in the source), S2 (secondary source), I (inferred) or U (not known for certain)")
             scenarios[name] = Scenario(name=name, description=str(spec.get("description", "")), values=values,
-                                       source=str(spec.get("source", "")), status=status)
+                                       source=str(spec.get("source", "")), status=status,
+                                       label=self.text(spec, "label", field, required=False),
+                                       output=self.text(spec, "output", field, required=False))
         return scenarios
 
     def scenario_value(self, value, field, period):

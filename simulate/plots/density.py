@@ -123,7 +123,7 @@ def distribution(ds, output: str = "energy_kwh", month=None, marks=None, colour=
     when = month_words(month_label(ds, m))
     ax_cdf.set_xlabel(f"{name}, total for {when} ({unit})" if da.attrs.get("aggregate", "sum") == "sum"
                       else f"{name}, mean over {when} ({unit})")
-    ax_pdf.set_title("\n".join(textwrap.wrap(f"{name}, {when}: distribution from {source}", 90)), fontsize="medium")
+    ax_pdf.set_title("\n".join(textwrap.wrap(f"{name}, {when}: distribution from {source}", 75)), fontsize="medium")
     ax_cdf.legend(loc="lower right", fontsize="small", framealpha=0.9)
     for axis in (ax_pdf, ax_cdf):
         axis.grid(True, which="major", alpha=0.3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .axes import COLOURS, MARK_COLOUR, new_axes, value_axis
-from .labels import format_number, scale_for, short_label
+from .labels import day_words, format_number, month_words, scale_for, short_label
 
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 MARKER_LIFT = 0.32           # published figures sit this far above their row (row spacing 1)
@@ -33,7 +33,7 @@ def interval_rows(ax, rows, factor: float, unit: str, *, log=None, note_digits: 
     low = min(float(r[1][0]) for r in rows) / factor
     high = max(float(r[1][-1]) for r in rows) / factor
     for i, row in enumerate(rows):
-        label, q = row[0], np.asarray(row[1], dtype=float) / factor
+        q = np.asarray(row[1], dtype=float) / factor
         colour = row[2] if len(row) > 2 else COLOURS[0]
         y = y_of[i]
         ax.hlines(y, q[0], q[4], color=colour, lw=2.2, alpha=0.6, label="90% interval" if i == 0 else None)
@@ -48,7 +48,7 @@ def interval_rows(ax, rows, factor: float, unit: str, *, log=None, note_digits: 
     log = value_axis(ax, "x", low, high, log)
     lo, hi = ax.get_xlim()
     # room on the right for the numbers written beside the top whisker
-    ax.set_xlim(lo, hi * 6 if log else hi * 1.45)
+    ax.set_xlim(lo, hi * 4 if log else hi * 1.45)
     ax.grid(True, axis="x", which="major", alpha=0.3)
     return log
 
@@ -96,9 +96,9 @@ def interval_chart(ds, outputs, references=(), points=(), colour=COLOURS[0]):
         ax.plot([float(value) / factor], [y_of[output] + MARKER_LIFT], ls="none",
                 marker=POINT_MARKERS[i % len(POINT_MARKERS)], ms=10, color=MARK_COLOUR, zorder=6,
                 label=f"{text}: {format_number(float(value) / factor)} {label}")
-    when = str(np.datetime64(ds["date"].values[0], "D")) if days == 1 else str(np.datetime64(ds["month"].values[0], "M"))
-    ax.set_xlabel(f"{label} {'on ' + when if days == 1 else 'in ' + when}")
-    ax.set_title(f"{'One day' if days == 1 else 'One month'}: median, 50% and 90% intervals "
+    when = day_words(ds["date"].values[0]) if days == 1 else month_words(str(ds["month"].values[0])[:7])
+    ax.set_xlabel(f"{rows[0][0] if len(rows) == 1 else 'value'} ({label}), {when}")
+    ax.set_title(f"{when}{' (one day)' if days == 1 else ''}: median, 50% and 90% intervals "
                  f"({int(ds.attrs.get('samples', 0)):,} samples)", fontsize="medium")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False, fontsize="small", ncols=2)
     return fig, ax

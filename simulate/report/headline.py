@@ -129,14 +129,13 @@ def drivers_sentence(report) -> str:
     names = [str(sobol["parameter"].values[i]) for i in order]
     totals = [float(sobol["total_order"].values[i]) for i in order]
     chosen = [(n, t) for n, t in zip(names, totals) if t >= MIN_DRIVER_INDEX][:3] or list(zip(names, totals))[:1]
-    parts = [f"{group_label(report.model, n)} ({t:.2f})" for n, t in chosen]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    listed = "; ".join(f"{group_label(report.model, n)}, {t:.2f}" for n, t in chosen)
     if report.ds.sizes["date"] == 1:
         when = when_words(report)
     else:
         when = f"in {month_words(sobol.attrs['month'])}"
-    return (f"What drives the spread {when}: {listed}; in brackets, the Sobol total index, the share of the "
-            "variance an input explains with its interactions.")
+    return (f"What drives the spread {when} (each input's Sobol total index: the share of the variance it explains "
+            f"with its interactions): {listed}.")
 
 
 def cross_checks(report) -> list:

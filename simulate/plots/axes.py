@@ -15,6 +15,9 @@ DECADES_FOR_LOG = 1.5       # a value axis becomes logarithmic when max/min exce
 COLOURS = ("#2b6ca3", "#d9822b", "#3a8f5c", "#8e5ea2", "#b8443a", "#6b6b6b", "#c2a32c", "#4fa3a5")
 MARK_STYLES = ("--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
 MARK_COLOUR = "#222222"
+REFERENCE_COLOURS = ("#b8443a", "#8e5ea2", "#3a8f5c", "#c2a32c", "#4fa3a5", "#d9822b", "#6b6b6b")
+MARKERS = "oDs^v<>p"        # published figures: filled, coloured
+POINT_MARKERS = "*XPh"      # scenario values: filled, black
 
 
 def variable(ds, name):

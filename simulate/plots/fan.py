@@ -20,12 +20,9 @@ import calendar
 import numpy as np
 from matplotlib.lines import Line2D
 
-from .axes import COLOURS, MARK_COLOUR, new_axes, time_axes, variable
+from .axes import COLOURS, MARK_COLOUR, MARKERS, POINT_MARKERS, REFERENCE_COLOURS, new_axes, time_axes, variable
 from .labels import format_number, scale_for, short_label
 
-REFERENCE_COLOURS = ("#b8443a", "#8e5ea2", "#3a8f5c", "#c2a32c", "#4fa3a5", "#d9822b", "#6b6b6b")
-MARKERS = "oDs^v<>p"
-POINT_MARKERS = "*XPh"      # scenario values: filled, black
 HOW = {("year", "day"): "annual total / days in the year", ("year", "month"): "annual total / 12",
        ("month", "day"): "monthly total / days in the month", ("month", "month"): "monthly total",
        ("day", "day"): "daily value", ("day", "month"): "daily value x days in the month", ("", "day"): "as published",
@@ -133,7 +130,8 @@ def fan_chart(ds, output: str = "energy_kwh", references=(), per: str = "day", p
         values = [v / factor for v in converted(r, per)]
         shown = "-".join(format_number(v) for v in values)
         same = r.unit == unit and (r.per == per or not r.per)
-        label = f"{r.label}: {r.describe()}" + ("" if same else f" = {shown} {unit} {per_words} ({HOW[(r.per, per)]})")
+        label = (f"{r.label}: {shown} {unit}{' ' + per_words if total else ''}"
+                 + ("" if same else f" (published as {r.describe()}; {HOW[(r.per, per)]})"))
         if r.is_range:
             ax.fill_between([start, end], [values[0]] * 2, [values[1]] * 2, color=c, alpha=0.12, lw=0)
             ax.vlines(mid, values[0], values[1], color=c, lw=3, label=label, zorder=4)
@@ -144,7 +142,8 @@ def fan_chart(ds, output: str = "energy_kwh", references=(), per: str = "day", p
             ax.plot([mid], values, ls="none", marker=marker, ms=9, color=c, mec="white", mew=0.8, label=label,
                     zorder=4)
     for r in outside:    # named, not drawn: the time axis stays on the model's period
-        ax.add_line(Line2D([], [], ls="none", label=f"not drawn, dated outside the period: {r.label}: {r.describe()}"))
+        ax.add_line(Line2D([], [], ls="none", label=f"not drawn, dated outside the period: {r.label} "
+                                                   f"(published as {r.describe()})"))
     ax.set_xlim(x[0] - (np.timedelta64(12, "h") if per == "day" else np.timedelta64(15 * 24, "h")),
                 x[-1] + (np.timedelta64(11, "h") if per == "day" else np.timedelta64(15 * 24, "h")))
     low = np.nanmin(np.concatenate([q[0.05], ref_values, point_values]))

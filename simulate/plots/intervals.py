@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .axes import COLOURS, MARK_COLOUR, new_axes, value_axis
+from .axes import COLOURS, MARK_COLOUR, MARKERS, POINT_MARKERS, REFERENCE_COLOURS, new_axes, value_axis, variable
 from .labels import day_words, format_number, month_words, scale_for, short_label
 
 BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -72,10 +72,8 @@ def interval_chart(ds, outputs, references=(), points=(), colour=COLOURS[0]):
     -------
     (Figure, Axes)
     """
-    from .fan import MARKERS, POINT_MARKERS, REFERENCE_COLOURS
-
     outputs = [outputs] if isinstance(outputs, str) else list(outputs)
-    das = [ds[f"{name}_monthly"] for name in outputs]
+    das = [variable(ds, f"{name}_monthly") for name in outputs]
     unit = das[0].attrs.get("units", "")
     rows = [(short_label(da, name), quantiles_of(da), colour) for name, da in zip(outputs, das)]
     days = ds.sizes["date"]
@@ -91,7 +89,7 @@ def interval_chart(ds, outputs, references=(), points=(), colour=COLOURS[0]):
     for i, (output, value, r) in enumerate(marks):
         ax.plot([value / factor], [y_of[output] + MARKER_LIFT], ls="none", marker=MARKERS[i % len(MARKERS)], ms=9,
                 color=REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)], zorder=6,
-                label=f"{r.label}: {r.describe()} = {format_number(value / factor)} {label}")
+                label=f"{r.label}: {format_number(value / factor)} {label} (published as {r.describe()})")
     for i, (output, value, text) in enumerate(points):
         ax.plot([float(value) / factor], [y_of[output] + MARKER_LIFT], ls="none",
                 marker=POINT_MARKERS[i % len(POINT_MARKERS)], ms=10, color=MARK_COLOUR, zorder=6,

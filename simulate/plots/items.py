@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .axes import COLOURS, new_axes
-from .fan import MARKERS, REFERENCE_COLOURS
+from .axes import COLOURS, MARKERS, REFERENCE_COLOURS, new_axes
 from .intervals import MARKER_LIFT, interval_rows, quantiles_of
 from .labels import format_number, scale_for, short_label
 
@@ -44,11 +43,12 @@ def per_item(ds, outputs, references=(), colour=COLOURS[0]):
         converted = "-".join(format_number(v) for v in shown)
         ax.plot(shown, [y] * len(shown), ls="none", marker=MARKERS[i % len(MARKERS)], ms=8, zorder=6,
                 color=REFERENCE_COLOURS[i % len(REFERENCE_COLOURS)],
-                label=f"{r.label}: {r.describe()}" + ("" if r.unit == label else f" = {converted} {label}"))
+                label=f"{r.label}: {converted} {label}" + ("" if r.unit == label else f" (published as {r.describe()})"))
     lo, hi = ax.get_xlim()
     ax.set_xlim(min(lo, min(values) / factor / 1.3) if ax.get_xscale() == "log" else lo, hi)
     ax.set_xlabel(f"energy per item ({label})")
     ax.set_title(f"Per item: median, 50% and 90% intervals ({int(ds.attrs.get('samples', 0)):,} samples); "
                  "published figures above their row", fontsize="medium")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize="small", ncols=1)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize="small",
+              ncols=2 if len(refs) > 2 else 1)
     return fig, ax

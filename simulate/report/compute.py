@@ -103,9 +103,6 @@ def compute(model, samples: int, seed: int) -> Report:
     focus = focus_month(ds)
     report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
                     _sensitivity(model, headline, samples, seed, months[focus]), boundaries, focus)
-    from .headline import window_values   # the headline reads the finished report
-
-    report.headline_values = window_values(report, headline)
     return report
 
 

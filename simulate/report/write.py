@@ -10,6 +10,7 @@ from ..results.netcdf import save_netcdf
 from ..spec.reader import load
 from .compute import compute
 from .figures import make_figures
+from .headline import window_values
 from .render import figure_bytes, to_html, to_markdown
 from .sections import blocks
 
@@ -17,6 +18,7 @@ from .sections import blocks
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
     report = compute(model, samples, seed)
+    report.headline_values = window_values(report, report.headline)
     report.figures = make_figures(report)
     return report
 

@@ -23,10 +23,16 @@ URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 def figure_bytes(fig) -> tuple[bytes, bytes]:
-    """(PNG, SVG) bytes of ``fig``, free of dates and with fixed SVG ids."""
+    """(PNG, SVG) bytes of ``fig``, free of dates and with fixed SVG ids.
+
+    The layout is computed once, for the PNG, then frozen (the figure's layout engine is set to
+    "none"), so the SVG has the same layout and saving again gives the same bytes.
+    """
     with matplotlib.rc_context(RC):
         png, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
+        if fig.get_layout_engine() is not None:
+            fig.set_layout_engine("none")
         fig.savefig(svg, format="svg", metadata=SVG_METADATA)
     return png.getvalue(), svg.getvalue()
 
@@ -35,7 +41,9 @@ def _md_cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(doc) -> str:
+def to_markdown(doc, titles=None) -> str:
+    """The report as Markdown; each figure's alt text is its title (from ``titles``)."""
+    titles = titles or {}
     lines = []
     for block in doc:
         if block[0] == "h":
@@ -60,7 +68,8 @@ def to_markdown(doc) -> str:
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
             lines.append("")
         elif block[0] == "figure":
-            lines += [f"![{block[1]}]({block[1]}.png)", ""]
+            alt = titles.get(block[1], block[1]).replace("[", "(").replace("]", ")")
+            lines += [f"![{alt}]({block[1]}.png)", ""]
     return "\n".join(lines)
 
 

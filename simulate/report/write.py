@@ -71,7 +71,7 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
             (tmp / f"{stem}.svg").write_bytes(svg)
             svgs[stem], titles[stem] = svg, title
         doc = blocks(report, command_line)
-        (tmp / "summary.md").write_text(to_markdown(doc), encoding="utf-8")
+        (tmp / "summary.md").write_text(to_markdown(doc, titles), encoding="utf-8")
         (tmp / "index.html").write_text(to_html(doc, svgs, titles), encoding="utf-8")
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
         tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading

@@ -48,7 +48,7 @@ def interval_rows(ax, rows, factor: float, unit: str, *, log=None, note_digits: 
     log = value_axis(ax, "x", low, high, log)
     lo, hi = ax.get_xlim()
     # room on the right for the numbers written beside the top whisker
-    ax.set_xlim(lo, hi * 4 if log else hi * 1.45)
+    ax.set_xlim(lo, max(hi, high * 10) if log else max(hi, high * 1.5))
     ax.grid(True, axis="x", which="major", alpha=0.3)
     return log
 

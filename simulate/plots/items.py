@@ -47,8 +47,8 @@ def per_item(ds, outputs, references=(), colour=COLOURS[0]):
     lo, hi = ax.get_xlim()
     ax.set_xlim(min(lo, min(values) / factor / 1.3) if ax.get_xscale() == "log" else lo, hi)
     ax.set_xlabel(f"energy per item ({label})")
-    ax.set_title(f"Per item: median, 50% and 90% intervals ({int(ds.attrs.get('samples', 0)):,} samples); "
-                 "published figures above their row", fontsize="medium")
+    ax.set_title(f"Per item: median, 50% and 90% intervals ({int(ds.attrs.get('samples', 0)):,} samples)",
+                 fontsize="medium")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize="small",
               ncols=2 if len(refs) > 2 else 1)
     return fig, ax

@@ -27,7 +27,8 @@ def make_figures(report: Report) -> dict:
         figures[f"fan_{report.headline}"] = (f"{headline.short}, {what}: median, 50% and 90% intervals", fig)
     if item_outputs(model) and not is_long(ds):
         fig, _ = plots.per_item(ds, item_outputs(model), model.references)
-        figures["per_item"] = ("Energy per item: median, 50% and 90% intervals, with published figures", fig)
+        figures["per_item"] = ("Energy per item: median, 50% and 90% intervals, with published figures just above "
+                               "their row", fig)
     if not one_day:
         figures.update(_distributions(report))
     if len(report.compared) >= 2:

@@ -151,3 +151,22 @@ def test_one_day_reference_sits_at_its_true_percentile(tmp_path):
     month = rows["a month at 24 kg a day"]
     assert month["numbers"] == (pytest.approx(744 / 31, rel=1e-12),)
     assert month["window"].startswith("day 2023-01-15")
+
+
+@pytest.mark.parametrize("edit,field,fragment", [
+    (('headline = "energy_kwh"', 'headline = "energy_kwhh"'), "model.headline", "use one of"),
+    (('headline_figure = "ludvigsen_high"', 'headline_figure = "ludvigsen"'), "model.headline_figure",
+     "ludvigsen_high"),
+    (('output = "fleet_it_energy_kwh"', 'output = "fleet_it_kwh"'), "scenarios.de_vries_fleet.output", "use one of"),
+])
+def test_bad_headline_keys_are_one_clear_error(tmp_path, edit, field, fragment):
+    from simulate.errors import ModelError
+
+    text = (PRIORS / "chatgpt-2023-01.toml").read_text()
+    assert edit[0] in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(edit[0], edit[1], 1))
+    with pytest.raises(ModelError) as err:
+        simulate.load(path)
+    message = str(err.value)
+    assert field in message and fragment in message and "bad.toml" in message

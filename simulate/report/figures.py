@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .. import plots
 from ..plots.axes import spans_decades
-from ..plots.labels import month_labels, month_words
+from ..plots.labels import day_words, month_labels, month_words
 from .compute import SCENARIO_SAMPLES, Report
 from .headline import group_label
 from .references import item_outputs, reference_figures
@@ -38,7 +38,8 @@ def make_figures(report: Report) -> dict:
     if report.sensitivity:
         labels = {str(n): group_label(model, str(n)) for n in report.sensitivity["sobol"]["parameter"].values}
         labels.update({str(n): group_label(model, str(n)) for n in report.sensitivity["tornado"]["parameter"].values})
-        when = month_words(report.sensitivity["sobol"].attrs["month"])
+        when = (day_words(ds["date"].values[0]) if one_day
+                else month_words(report.sensitivity["sobol"].attrs["month"]))
         title = f"{headline.short}, {when}"
         fig, _ = plots.tornado_chart(report.sensitivity["tornado"], labels=labels, title=title,
                                      output_label=headline.short)

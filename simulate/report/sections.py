@@ -178,7 +178,8 @@ def _sensitivity_blocks(report: Report) -> list:
     model = report.model
     sobol, tornado = report.sensitivity["sobol"], report.sensitivity["tornado"]
     headline = model.outputs[report.headline]
-    when = month_words(sobol.attrs["month"])
+    when = (day_words(report.ds["date"].values[0]) if report.ds.sizes["date"] == 1
+            else month_words(sobol.attrs["month"]))
     why = (f" {when} is the last month of the year the report headlines." if is_long(report.ds) else "")
     out = [("h", 2, "Which assumptions drive the spread"),
            ("p", f"Sobol indices of {headline.short}, {when} ({sobol.attrs['samples']:,} base samples; 95% bootstrap "

@@ -15,7 +15,7 @@ import importlib
 
 _HOMES = {
     "fan_chart": "fan", "distribution": "density", "paths": "ratio",
-    "co2_by_region": "regions", "region_outputs": "regions", "per_item": "items",
+    "co2_by_region": "regions", "region_outputs": "regions", "per_item": "items", "interval_chart": "intervals",
     "tornado_chart": "sensitivity", "sobol_bars": "sensitivity", "indices_over_time": "sensitivity",
     "sweep_bands": "sensitivity", "figure_for": "sensitivity",
     "plot_prior_posterior": "calibration", "plot_path_agreement": "calibration",

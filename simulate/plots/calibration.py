@@ -1,36 +1,54 @@
 """Figures for calibration: prior against posterior bands, and the two paths with their agreement region."""
 from __future__ import annotations
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .labels import month_labels, scale_for
+from .axes import new_axes
+from .intervals import interval_rows, quantiles_of
+from .labels import month_labels, month_words, scale_for, short_label
 
 COLOURS = {"prior": "#8c8c8c", "posterior": "#1f6fb4"}
 
 
-def plot_prior_posterior(ds, output: str = "energy_kwh", scale: str = "monthly", ax=None):
-    """Median, 50% and 90% bands of ``output`` for the prior and the posterior on the same axes.
+def plot_prior_posterior(ds, output="energy_kwh", scale: str = "monthly", ax=None):
+    """Median, 50% and 90% intervals of ``output`` (one name or several in one unit), prior against
+    posterior.
 
-    Daily data are drawn as bands over dates; monthly data as interval bars per month.
+    One month: interval rows, prior above posterior for each output, numbers beside them. Several
+    months: interval bars per month. Daily data: bands over dates.
 
     Parameters
     ----------
     ds : xarray.Dataset
         A result of :meth:`simulate.Model.calibrate`.
-    output : str
-        An output name.
+    output : str or list of str
+        Output names (several must share a unit).
     scale : {"monthly", "daily"}
     ax : matplotlib Axes, optional
-        Draw here instead of on a new figure.
+        Draw here instead of on a new figure (several months or days only).
 
     Returns
     -------
     (Figure, Axes)
     """
-    da = ds[f"{output}_{scale}"]
+    outputs = [output] if isinstance(output, str) else list(output)
+    da = ds[f"{outputs[0]}_{scale}"]
+    if scale == "monthly" and ds.sizes["month"] == 1 and ax is None:
+        rows = []
+        for name in outputs:
+            one = ds[f"{name}_monthly"]
+            label = short_label(one, name)
+            for stage, word in (("prior", "prior"), ("posterior", "posterior")):
+                rows.append((f"{label}: {word}", quantiles_of(one.sel(stage=stage)), COLOURS[stage]))
+        factor, unit = scale_for([max(r[1][-1] for r in rows)], da.attrs.get("units", ""))
+        fig, ax = new_axes(None, (9, 1.6 + 0.6 * len(rows)))
+        interval_rows(ax, rows, factor, unit, log=True)
+        ax.set_xlabel(f"{short_label(da, outputs[0]).split(',')[0]}, {month_words(month_labels(ds)[0])} ({unit})")
+        ax.set_title("Prior (the model alone) and posterior (given the calibration), on the same draws",
+                     fontsize="medium")
+        ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+        return fig, ax
     dim = "date" if scale == "daily" else "month"
     factor, unit = scale_for(da.sel(stage="prior").values.ravel(), da.attrs.get("units", ""))
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 4.5), constrained_layout=True)
@@ -53,9 +71,8 @@ def plot_prior_posterior(ds, output: str = "energy_kwh", scale: str = "monthly",
             ax.plot(positions, band.sel(quantile=0.5), "o", color="white", mec=colour, mew=2, label=f"{stage} median")
             ax.set_xticks(np.arange(len(x)), month_labels(ds))
             ax.set_xlim(-0.75, len(x) - 0.25)
-    ax.set_ylabel(f"{da.attrs.get('long_name', output)} ({unit})")
-    given = "; ".join(json.loads(ds.attrs.get("observations", "[]")))
-    ax.set_title(f"{output}: prior and posterior given {given}", fontsize=9)
+    ax.set_ylabel(f"{short_label(da, outputs[0])} ({unit})")
+    ax.set_title("Prior and posterior on the same draws", fontsize=9)
     ax.legend(loc="best", fontsize=8, ncols=2)
     ax.grid(alpha=0.3)
     return fig, ax
@@ -104,8 +121,8 @@ def plot_path_agreement(ds, paths=("energy_kwh", "fleet_energy_kwh"), within_fac
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
-    ax.set_xlabel(f"{paths[1]} ({label})")
-    ax.set_ylabel(f"{paths[0]} ({label})")
+    ax.set_xlabel(f"{short_label(ds[f'{paths[1]}_monthly_samples'], paths[1])} ({label})")
+    ax.set_ylabel(f"{short_label(ds[f'{paths[0]}_monthly_samples'], paths[0])} ({label})")
     ax.set_title("The two paths on the same draws", fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3, which="both")

@@ -87,3 +87,53 @@ def axis_label(da, unit: str) -> str:
     """A variable's long name with its display unit, e.g. "electricity, monthly total (GWh)"."""
     name = da.attrs.get("long_name", da.name)
     return f"{name} ({unit})" if unit not in ("", "1") else name
+
+
+def percentile_text(p: float) -> str:
+    """A percentile as a reader reads it: "P45.1", "P<0.1", "below every draw", "above every draw"."""
+    if p <= 0:
+        return "below every draw"
+    if p >= 100:
+        return "above every draw"
+    if p < 0.1:
+        return "P<0.1"
+    if p > 99.9:
+        return "P>99.9"
+    return f"P{p:.1f}"
+
+
+def short_label(da, fallback: str = "") -> str:
+    """A results variable's short name for legends and axes: its ``label`` attr, else its long name
+    without the ", per day" or ", monthly total" the Dataset adds."""
+    label = da.attrs.get("label")
+    if label:
+        return label
+    name = da.attrs.get("long_name", fallback or str(da.name))
+    for tail in (", per day", ", monthly total", ", monthly mean"):
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
+
+def month_words(month: str) -> str:
+    """"2023-01" as "January 2023"."""
+    year, m = month.split("-")[:2]
+    return f"{MONTH_NAMES[int(m) - 1]} {year}"
+
+
+def day_words(day) -> str:
+    """A date as "2 June 2025"."""
+    text = str(np.datetime64(day, "D"))
+    year, m, d = text.split("-")
+    return f"{int(d)} {MONTH_NAMES[int(m) - 1]} {year}"
+
+
+def unit_for_series(values, unit: str) -> tuple[float, str]:
+    """One divisor and label for a whole series (every month or year of an output, every row of a
+    table column): :func:`scale_with_counts` of its largest value."""
+    finite = [abs(float(v)) for v in values if math.isfinite(float(v))]
+    return scale_with_counts([max(finite)] if finite else [0.0], unit)

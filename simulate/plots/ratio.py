@@ -14,15 +14,17 @@ from .axes import (
     need_monthly_draws,
     readable_log_axis,
     spans_decades,
+    value_axis,
     variable,
 )
-from .labels import format_number, month_label, scale_for
+from .labels import format_number, month_label, month_words, scale_for, short_label
 
 
 def paths(ds, outputs=("energy_kwh", "fleet_energy_kwh"), month=None, labels=None):
     """The monthly distributions of two outputs side by side (left) and of their ratio (right).
 
-    The ratio ``outputs[1] / outputs[0]`` is taken sample by sample, so it needs per-sample monthly
+    The ratio ``outputs[0] / outputs[1]`` is taken sample by sample (as ``path_ratio`` of
+    :meth:`simulate.Model.calibrate`), so it needs per-sample monthly
     draws of both (``run(..., keep=N)``); both outputs must share a unit.
 
     Parameters
@@ -49,10 +51,10 @@ def paths(ds, outputs=("energy_kwh", "fleet_energy_kwh"), month=None, labels=Non
                          fix="compare two outputs with the same unit (e.g. energy_kwh and fleet_energy_kwh)")
     a, b = (need_monthly_draws(ds, name, m, "the ratio of two paths") for name in outputs)
     n = min(a.size, b.size)
-    ratio = b[:n] / a[:n]
+    ratio = a[:n] / b[:n]
     ratio = ratio[np.isfinite(ratio) & (ratio > 0)]
-    labels = list(labels or [da.attrs.get("long_name", name).split(",")[1].strip() if "," in da.attrs.get("long_name", "")
-                              else name for da, name in zip(das, outputs)])
+    names = [short_label(da, name) for da, name in zip(das, outputs)]
+    labels = list(labels or [n.split(",", 1)[1].strip() if "," in n else n for n in names])
     quantiles = list(ds["quantile"].values)
     qs = [da.values[:, m] for da in das]
     factor, unit = scale_for([max(q[-1] for q in qs)], units.pop())
@@ -71,15 +73,11 @@ def paths(ds, outputs=("energy_kwh", "fleet_energy_kwh"), month=None, labels=Non
     ax_box.set_xlim(-0.5, len(labels) - 0.1)
     low = min(q[quantiles.index(0.05)] for q in qs)
     high = max(q[quantiles.index(0.95)] for q in qs)
-    if spans_decades(low, high):
-        ax_box.set_yscale("log")
-        readable_log_axis(ax_box.yaxis, math.log10(high / low))
-    else:
-        ax_box.set_ylim(0, high / factor * 1.1)
-    long = das[0].attrs.get("long_name", outputs[0]).split(",")[0]
-    ax_box.set_ylabel(f"{long}, {month_label(ds, m)} ({unit})")
+    value_axis(ax_box, "y", low / factor, high / factor, log=True)   # always log: a ratio reads as a distance
+    long = names[0].split(",")[0]
+    ax_box.set_ylabel(f"{long}, {month_words(month_label(ds, m))} ({unit})")
     ax_box.set_title("median, 50% and 90% intervals", fontsize="medium")
-    ax_box.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    ax_box.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize="small", frameon=False, ncols=3)
     ax_box.grid(True, axis="y", alpha=0.3)
 
     r5, r50, r95 = np.quantile(ratio, [0.05, 0.5, 0.95])
@@ -89,17 +87,18 @@ def paths(ds, outputs=("energy_kwh", "fleet_energy_kwh"), month=None, labels=Non
     counts, _ = np.histogram(ratio, bins=edges)
     ax_ratio.stairs(counts / ratio.size / np.diff(np.log10(edges)), edges, fill=True, color=COLOURS[2], alpha=0.55,
                     label=f"{ratio.size:,} paired draws")
-    ax_ratio.axvspan(r5, r95, color="#777777", alpha=0.08, lw=0, label=f"90% interval [{format_number(r5, 2)}, {format_number(r95, 2)}]")
+    ax_ratio.axvspan(r5, r95, color="#777777", alpha=0.15, lw=0, label=f"90% interval [{format_number(r5, 2)}, {format_number(r95, 2)}]")
     ax_ratio.axvline(r50, color=COLOURS[2], lw=1.8, label=f"median {format_number(r50, 2)}")
-    ax_ratio.axvline(1.0, color=MARK_COLOUR, lw=1.2, ls="--", label=f"equal; P(ratio > 1) = {np.mean(ratio > 1):.2f}")
+    ax_ratio.axvline(1.0, color=MARK_COLOUR, lw=1.2, ls="--",
+                     label=f"equal; {labels[0]} higher in {100 * np.mean(ratio > 1):.0f}% of draws")
     if log:
         ax_ratio.set_xscale("log")
         readable_log_axis(ax_ratio.xaxis, math.log10(r_hi / r_lo))
     ax_ratio.set_xlim(min(r_lo, 0.9), max(r_hi, 1.1))
     ax_ratio.set_ylim(bottom=0)
-    ax_ratio.set_xlabel(f"{labels[1]} / {labels[0]} (same draws)")
+    ax_ratio.set_xlabel(f"{labels[0]} / {labels[1]} (same draws)")
     ax_ratio.set_ylabel("density per decade")
     ax_ratio.set_title("ratio of the two paths, sample by sample", fontsize="medium")
-    ax_ratio.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax_ratio.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small", frameon=False, ncols=2)
     ax_ratio.grid(True, alpha=0.3)
     return fig, np.array([ax_box, ax_ratio])

@@ -8,8 +8,9 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 from ..errors import ModelError
-from .axes import COLOURS, MARK_COLOUR, readable_log_axis, spans_decades, variable
-from .labels import month_label, scale_for, si_unit
+from .axes import COLOURS, MARK_COLOUR, variable
+from .intervals import interval_rows, quantiles_of
+from .labels import month_label, month_words, scale_for, short_label
 
 
 def region_outputs(ds, output: str = "co2_kg") -> dict:
@@ -53,56 +54,44 @@ def co2_by_region(ds, output: str = "co2_kg", regions: dict | None = None):
                          fix=f"declare outputs such as {output.rpartition('_')[0]}_REGION_{output.rpartition('_')[2]} "
                              "= energy_kwh * share_REGION * grid_REGION_g_per_kwh / 1000")
     total = variable(ds, f"{output}_monthly")
-    unit_of = total.attrs.get("units", "")
     quantiles = list(ds["quantile"].values)
     qi = [quantiles.index(k) for k in (0.05, 0.5, 0.95)]
     values = {r: variable(ds, f"{name}_monthly").values[qi] for r, name in regions.items()}
-    factor, unit = scale_for([total.values[qi[2]].max()] + [v[2].max() for v in values.values()],
-                             total.attrs.get("units", ""))
-    label = total.attrs.get("long_name", output).split(",")[0]
+    names = {r: _region_name(ds[f"{name}_monthly"], r) for r, name in regions.items()}
+    label = short_label(total, output)
     n_months = ds.sizes["month"]
     if n_months == 1:
-        qi4 = [quantiles.index(k) for k in (0.05, 0.25, 0.5, 0.75, 0.95)]
-        rows_q = {r: variable(ds, f"{name}_monthly").values[qi4, 0] for r, name in regions.items()}
-        order = sorted(rows_q, key=lambda r: rows_q[r][2])
-        rows = order + ["total"]
-        rows_q["total"] = total.values[qi4, 0]
-        low = min(v[0] for v in rows_q.values())
-        high = max(v[-1] for v in rows_q.values())
-        log = spans_decades(low, high)
-        fig, ax = plt.subplots(figsize=(8, 1.2 + 0.5 * len(rows)), layout="constrained")
-        for y, r in enumerate(rows):
-            q5, q25, q50, q75, q95 = rows_q[r] / factor
-            colour = MARK_COLOUR if r == "total" else COLOURS[0]
-            ax.hlines(y, q5, q95, color=colour, lw=2, alpha=0.45, label="90% interval" if y == 0 else None)
-            ax.hlines(y, q25, q75, color=colour, lw=7, alpha=0.7, label="50% interval" if y == 0 else None)
-            ax.plot([q50], [y], "o", color="white", mec=colour, mew=2, ms=7, label="median" if y == 0 else None)
-            text = f"{si_unit(rows_q[r][2], unit_of)} [{si_unit(rows_q[r][0], unit_of)}, {si_unit(rows_q[r][4], unit_of)}]"
-            ax.annotate(text, (q95, y), xytext=(6, 0), textcoords="offset points", va="center", fontsize="small")
-        ax.set_yticks(range(len(rows)), rows)
-        ax.set_ylim(-0.6, len(rows) - 0.4)
-        if log:
-            ax.set_xscale("log")
-            readable_log_axis(ax.xaxis, math.log10(high / low) + 1.2)
-            ax.set_xlim(low / factor / 1.5, high / factor * 12)
-        else:
-            ax.set_xlim(0, high / factor * 1.45)
-        ax.set_xlabel(f"{label}, {month_label(ds, 0)} ({unit})")
+        rows_q = {r: quantiles_of(ds[f"{name}_monthly"]) for r, name in regions.items()}
+        order = sorted(rows_q, key=lambda r: -rows_q[r][2])
+        rows = [("total", quantiles_of(total), MARK_COLOUR)] + [(names[r], rows_q[r], COLOURS[0]) for r in order]
+        low = min(q[0] for _, q, _ in rows)
+        high = max(q[-1] for _, q, _ in rows)
+        factor, unit = scale_for([math.sqrt(low * high)] if low > 0 else [high], total.attrs.get("units", ""))
+        fig, ax = plt.subplots(figsize=(8.5, 1.4 + 0.5 * len(rows)), layout="constrained")
+        interval_rows(ax, rows, factor, unit)
+        ax.set_xlabel(f"{label}, {month_words(month_label(ds, 0))} ({unit})")
         ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
-        ax.grid(True, axis="x", alpha=0.3)
     else:
+        factor, unit = scale_for([total.values[qi[2]].max()] + [v[2].max() for v in values.values()],
+                                 total.attrs.get("units", ""))
         fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
         months = ds["month"].values
         for i, r in enumerate(sorted(values, key=lambda r: -values[r][1].mean())):
             colour = COLOURS[i % len(COLOURS)]
             ax.fill_between(months, values[r][0] / factor, values[r][2] / factor, color=colour, alpha=0.15, lw=0)
-            ax.plot(months, values[r][1] / factor, color=colour, lw=2, marker="o", ms=3, label=f"{r} (median, 90% band)")
+            ax.plot(months, values[r][1] / factor, color=colour, lw=2, marker="o", ms=3,
+                    label=f"{names[r]} (median, 90% band)")
         locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
         ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
         ax.set_ylabel(f"{label}, per month ({unit})")
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
         ax.grid(True, alpha=0.3)
-    ax.set_title(f"{label} by region ({ds.attrs.get('samples', 0):,} samples)", fontsize="medium")
+    ax.set_title(f"{label} by region ({int(ds.attrs.get('samples', 0)):,} samples)", fontsize="medium")
     return fig, ax
+
+
+def _region_name(da, region: str) -> str:
+    """A region's row name: the part output's label, else the region's name capitalised."""
+    return da.attrs.get("label") or region.replace("_", " ").capitalize()

@@ -6,13 +6,21 @@ Axes passed in if any. Nothing is shown or saved here.
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .axes import new_axes as _axes
 from .labels import month_label, scale_for
 
 
-def tornado_chart(ds, ax=None):
+def _names(ds, labels) -> list:
+    """Row names: ``labels`` (parameter -> readable name, wrapped) where given, else the parameter."""
+    labels = labels or {}
+    return ["\n".join(textwrap.wrap(labels.get(str(n), str(n)), 38)) for n in ds["parameter"].values]
+
+
+def tornado_chart(ds, ax=None, labels=None, title=None, output_label=None):
     """Horizontal bars from the median at each input's p5 to its p95, widest on top.
 
     Parameters
@@ -21,6 +29,10 @@ def tornado_chart(ds, ax=None):
         A result of :meth:`simulate.Model.sensitivity` with ``method="tornado"``.
     ax : matplotlib Axes, optional
         Draw here instead of on a new figure.
+    labels : dict, optional
+        Parameter -> the name to show (e.g. its long name); default the parameter names.
+    title, output_label : str, optional
+        The title (default the analysis target) and the output's name on the axis.
 
     Returns
     -------
@@ -28,8 +40,8 @@ def tornado_chart(ds, ax=None):
     """
     if "date" in ds.dims:
         ds = ds.isel(date=int(ds["swing"].max("parameter").argmax()))
-    names = list(ds["parameter"].values)
-    fig, ax = _axes(ax, (7, 0.4 * len(names) + 1.5))
+    names = _names(ds, labels)
+    fig, ax = _axes(ax, (8, 0.5 * len(names) + 1.6))
     unit = ds["swing"].attrs.get("units", "")
     base = float(ds["baseline"])
     factor, label = scale_for([base], unit)
@@ -39,13 +51,13 @@ def tornado_chart(ds, ax=None):
     ax.barh(y, high - base / factor, left=base / factor, color="tab:orange", label="input at p95")
     ax.axvline(base / factor, color="black", lw=0.8)
     ax.set_yticks(y, names)
-    ax.set_xlabel(f"median of {ds.attrs.get('output', '')} [{label}]")
-    ax.set_title(ds.attrs.get("target", ""), fontsize=10)
+    ax.set_xlabel(f"median of {output_label or ds.attrs.get('output', '')} ({label})")
+    ax.set_title(title or ds.attrs.get("target", ""), fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     return fig, ax
 
 
-def sobol_bars(ds, ax=None):
+def sobol_bars(ds, ax=None, labels=None, title=None):
     """First-order and total indices per input, with their confidence intervals as error bars.
 
     Parameters
@@ -54,6 +66,10 @@ def sobol_bars(ds, ax=None):
         A result of :meth:`simulate.Model.sensitivity` with ``method="sobol"`` (daily results show each input's largest index over dates).
     ax : matplotlib Axes, optional
         Draw here instead of on a new figure.
+    labels : dict, optional
+        Parameter -> the name to show; default the parameter names.
+    title : str, optional
+        The title (default the analysis target).
 
     Returns
     -------
@@ -61,8 +77,8 @@ def sobol_bars(ds, ax=None):
     """
     if "date" in ds.dims:
         ds = ds.max("date", keep_attrs=True)
-    names = list(ds["parameter"].values)
-    fig, ax = _axes(ax, (7, 0.4 * len(names) + 1.5))
+    names = _names(ds, labels)
+    fig, ax = _axes(ax, (8, 0.5 * len(names) + 1.6))
     y = np.arange(len(names))[::-1]
     for offset, key, colour, label in ((0.2, "first_order", "tab:blue", "first order"),
                                        (-0.2, "total_order", "tab:red", "total")):
@@ -73,8 +89,8 @@ def sobol_bars(ds, ax=None):
     ax.set_yticks(y, names)
     ax.set_xlim(left=min(0.0, float(ds["first_order_low"].min())))
     level = ds.attrs.get("confidence_level", 0.95)
-    ax.set_xlabel(f"Sobol index (bars: {level:.0%} interval)")
-    ax.set_title(ds.attrs.get("target", ""), fontsize=10)
+    ax.set_xlabel(f"share of the variance (Sobol index; error bars: {level:.0%} interval)")
+    ax.set_title(title or ds.attrs.get("target", ""), fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     return fig, ax
 

@@ -11,6 +11,7 @@ SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity ta
 TORNADO_SAMPLES = 100_000
 KEEP_MAX = 1_000_000        # per-sample draws kept for percentiles (memory: ~200 bytes per sample)
 SCENARIO_SAMPLES = 4096     # samples per scenario or corner run (their pinned outputs are constants)
+NEGLIGIBLE = 0.005          # a Sobol total index below this at its upper 95% bound: the input is not drawn
 TAG_MEANING = {"S": "read in the source", "S2": "read in a secondary source", "I": "inferred (arithmetic shown)",
                "U": "not known for certain", "": "no status given"}
 
@@ -20,13 +21,16 @@ class Report:
     """What a report shows, computed once and rendered both as markdown and as HTML."""
     model: object
     ds: object                  # the main run, with kept per-sample monthly draws
-    headline: str               # the first output; its unit picks the outputs compared with published values
-    compared: list              # outputs sharing the headline's unit (e.g. both energy paths)
+    headline: str               # the output to quote ([model] headline); its unit picks the outputs compared
+    compared: list              # outputs sharing the headline's unit (e.g. both energy paths), not boundaries
     scenario_rows: list         # dicts: scenario, status, description, output, month, value, percentile
     corner_rows: list           # dicts: output, month, low/high corners, real p5/p95, their percentiles
     figures: dict               # file stem -> (title, Figure)
     calibration: object = None  # prior/posterior Dataset when the model declares observations or [reconcile]
     sensitivity: dict = dataclasses.field(default_factory=dict)  # "sobol"/"tornado" -> Dataset, headline output
+    boundaries: list = dataclasses.field(default_factory=list)   # outputs on a published figure's own boundary
+    focus: int = 0              # the month the distribution figures and the sensitivity analysis show
+    headline_values: tuple = ()  # (p5, median, p95) of the headline output over the headline window
 
 
 def monthly_quantile(ds, name, q, m):
@@ -56,16 +60,19 @@ def compute(model, samples: int, seed: int) -> Report:
     added by :func:`simulate.report.figures.make_figures`)."""
     keep = min(samples, KEEP_MAX)
     ds = model.run(samples=samples, seed=seed, keep=keep)
-    headline = next(iter(model.outputs))
+    headline = model.headline_output
     unit = model.outputs[headline].unit
-    compared = [name for name, out in model.outputs.items() if out.unit == unit and out.aggregate == "sum"] or [headline]
+    boundaries = list(dict.fromkeys(s.output for s in model.scenarios.values() if s.output and s.output != headline))
+    compared = [headline] + [name for name, out in model.outputs.items()
+                             if name != headline and out.unit == unit and out.aggregate == out_aggregate(model, headline)
+                             and name not in boundaries]
     months = month_labels(ds)
     small = min(samples, SCENARIO_SAMPLES)
 
     scenario_rows = []
     for name, scenario in model.scenarios.items():
         sds = model.with_scenario(name).run(samples=small, seed=seed)
-        for output in compared:
+        for output in dict.fromkeys(compared + ([scenario.output] if scenario.output else [])):
             for m, month in enumerate(months):
                 value = _pinned(sds, output, m)
                 if value is None:
@@ -73,7 +80,8 @@ def compute(model, samples: int, seed: int) -> Report:
                 draws = ds[f"{output}_monthly_samples"].values[:, m]
                 scenario_rows.append({"scenario": name, "status": scenario.status, "description": scenario.description,
                                       "source": scenario.source, "output": output, "month": month, "value": value,
-                                      "percentile": percentile_of(draws, value), "unit": unit})
+                                      "percentile": percentile_of(draws, value), "unit": model.outputs[output].unit,
+                                      "label": scenario.short})
 
     corner_rows = []
     low_ds = corner_model(model, 0.05).run(samples=small, seed=seed)
@@ -92,19 +100,34 @@ def compute(model, samples: int, seed: int) -> Report:
     calibration = None
     if model.observations or model.reconcile is not None:
         calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=5_000)
-    return Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
-                  _sensitivity(model, headline, samples, seed))
+    focus = focus_month(ds)
+    report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
+                    _sensitivity(model, headline, samples, seed, months[focus]), boundaries, focus)
+    return report
 
 
-def _sensitivity(model, output, samples, seed) -> dict:
-    """Sobol indices and tornado swings of the headline output's first month (none if all inputs are fixed)."""
+def out_aggregate(model, name) -> str:
+    return model.outputs[name].aggregate
+
+
+def focus_month(ds) -> int:
+    """The month a report's distributions and sensitivity analysis show: the first of a short period,
+    the last month of the headline (last full) year of a long one."""
+    from .yearly import headline_year, is_long, years
+
+    return years(ds)[headline_year(ds)][-1] if is_long(ds) else 0
+
+
+def _sensitivity(model, output, samples, seed, month) -> dict:
+    """Sobol indices and tornado swings of the headline output in ``month`` (none if all inputs are fixed)."""
     if all(p.dist is not None and p.dist.family == "fixed" and not p.by_month for p in model.all_parameters()):
         return {}
     base = min(SOBOL_SAMPLES, 1 << max(8, int(np.log2(max(samples, 1) // 16 or 1))))  # small runs, small designs
-    sobol = model.sensitivity(output, "sobol", samples=base, seed=seed)
-    tornado = model.sensitivity(output, "tornado", samples=min(samples, TORNADO_SAMPLES), seed=seed)
-    # inputs the output does not depend on at all are named once, not drawn as empty bars
-    inert = [str(n) for n in sobol["parameter"].values if float(sobol.sel(parameter=n)["total_order_high"]) == 0.0]
+    sobol = model.sensitivity(output, "sobol", samples=base, seed=seed, month=month)
+    tornado = model.sensitivity(output, "tornado", samples=min(samples, TORNADO_SAMPLES), seed=seed, month=month)
+    # inputs whose total index is below NEGLIGIBLE even at its upper bound are named once, not drawn as empty bars
+    inert = [str(n) for n in sobol["parameter"].values
+             if float(sobol.sel(parameter=n)["total_order_high"]) < NEGLIGIBLE]
     return {"sobol": sobol.drop_sel(parameter=inert),
             "tornado": tornado.drop_sel(parameter=[n for n in inert if n in tornado["parameter"].values]),
             "inert": inert}

@@ -1,21 +1,23 @@
 """Report sections for published figures (``[[references]]``) and for per-item outputs.
 
 A reference's percentile is read in the draws of the window it covers: a year's total for
-``year`` references, a month's total (or mean) for ``month`` and ``date`` references (a daily
-figure is scaled to the month's days).
+``year`` references, a month's total (or mean) for ``month`` and ``date`` references. A figure per
+day or per month is scaled to the days the model covers in that month, so on a one-day model a
+daily figure is compared with that day's value.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import plots
-from ..plots.fan import converted
-from ..plots.labels import month_labels, percentile_of
+from ..plots.labels import format_number, month_labels, percentile_of, percentile_text, unit_for_series
 from .yearly import days_in, is_long, yearly_draws, years
 
 
-def _percentile_text(p: float) -> str:
-    return "above every draw" if p == 100 else "below every draw" if p == 0 else f"P{p:.1f}"
+def days_covered(ds, m: int) -> int:
+    """The days of month ``m`` that the model's period covers (all of them, except at its ends)."""
+    month = ds["month"].values[m].astype("datetime64[M]")
+    return int(np.count_nonzero(ds["date"].values.astype("datetime64[M]") == month))
 
 
 def reference_rows(report) -> list:
@@ -36,9 +38,12 @@ def reference_rows(report) -> list:
         elif r.when[:7] in labels and (len(r.when) > 4):
             m = labels.index(r.when[:7])
             draws = ds[f"{r.output}_monthly_samples"].values[:, m]
-            numbers = (tuple(v * days_in(labels[m]) for v in r.per_day()) if output.aggregate == "sum"
-                       else r.total())
-            row["window"] = f"month {labels[m]} ({'total' if output.aggregate == 'sum' else 'mean'})"
+            days = days_covered(ds, m)
+            numbers = (tuple(v * days for v in r.per_day()) if output.aggregate == "sum" else r.total())
+            what = "total" if output.aggregate == "sum" else "mean"
+            row["window"] = (f"day {str(ds['date'].values[0])[:10]} ({what})" if ds.sizes["date"] == 1
+                             else f"{'month ' + labels[m] if days == days_in(labels[m]) else f'{days} days of ' + labels[m]}"
+                                  f" ({what})")
         elif output.aggregate == "mean":   # a level (per query, per item): read in the nearest month of the period
             m = 0 if r.end < report.model.period.start else len(labels) - 1
             if r.start <= report.model.period.end and r.end >= report.model.period.start:
@@ -62,31 +67,32 @@ def reference_blocks(report, si) -> list:
     model = report.model
     if not model.references:
         return []
-    per = "month" if is_long(report.ds) else "day"
+    per = fan_per(report.ds)
+    how = {"year": "a total per year as it is, and our monthly totals as annual rates (the month's total / its "
+                   "days x the days of its year)",
+           "day": "a total per year as its average per day (annual total / days in that year), a total per month "
+                  "likewise"}[per]
     out = [("h", 2, "Published figures beside our bands"),
-           ("p", "Each figure is drawn on the fan chart in the plotted unit: a total per year as its average "
-                 f"per {per} ({'annual total / 12' if per == 'month' else 'annual total / days in that year'}), a total "
-                 "per month or day likewise; per-query figures as published. Read each figure with its scope: one that "
-                 "covers more than this model (all data centres rather than AI alone, or another service) is not a "
-                 "figure for this model's outputs. The percentile is the share of our per-sample draws over the same "
-                 "window (the year's total for a yearly figure, the month's total or mean otherwise) at or below it.")]
+           ("p", f"Each figure is drawn on the chart in the plotted unit: {how}; per-item figures as published. "
+                 "Read each figure with its scope: one that covers more than this model (all data centres rather "
+                 "than AI alone, or another service) is not a figure for this model's outputs. The percentile is the "
+                 "share of our per-sample draws over the same window (the year's total for a yearly figure, the "
+                 "month's or day's total or mean otherwise) at or below it.")]
     rows = []
     for row in reference_rows(report):
         r = row["reference"]
-        unit = model.outputs[r.output].unit
-        conv = "-".join(si(v, unit) for v in converted(r, per))
+        out_spec = model.outputs[r.output]
+        unit = out_spec.unit
         if row["band"] is None:
-            where, ours = "outside the model period (drawn, not compared)", "-"
+            where, ours, window = "outside the model period (not drawn, not compared)", "-", "-"
         else:
-            lo, mid, hi = row["band"]
-            ours = f"{si(mid, unit)} [{si(lo, unit)} to {si(hi, unit)}]"
-            where = " to ".join(_percentile_text(p) for p in row["percentiles"])
-        window = "-" if row["band"] is None else (
-            f"{row['window']}: " + " to ".join(si(v, unit) for v in row["numbers"]))
-        drawn = f"{conv} per {per}" if model.outputs[r.output].aggregate == "sum" else conv
-        rows.append([r.label, r.when, r.output, r.describe(), drawn, r.scope or "-",
-                     window, ours, where, r.source])
-    out.append(("table", ["figure", "when", "output", "as published", "as drawn", "scope", "compared as",
+            factor, label = unit_for_series(list(row["band"]) + list(row["numbers"]), unit)
+            lo, mid, hi = (format_number(v / factor) for v in row["band"])
+            ours = f"{mid} {label} [{lo} to {hi}]"
+            where = " to ".join(percentile_text(p) for p in row["percentiles"])
+            window = f"{row['window']}: " + " to ".join(format_number(v / factor) for v in row["numbers"]) + f" {label}"
+        rows.append([r.label, r.when, out_spec.short, r.describe(), r.scope or "-", window, ours, where, r.source])
+    out.append(("table", ["figure", "when", "our output", "as published", "scope", "compared as",
                           "our median [90%]", "its percentile in our draws", "source"], rows))
     for stem in [f"fan_{o}" for o in _fan_outputs(report)]:
         out.append(("figure", stem))
@@ -108,16 +114,22 @@ def _fan_outputs(report) -> list:
 def reference_figures(report, points_for=None) -> dict:
     """A fan chart for the headline (always, when called) and for every other output with references."""
     ds, model = report.ds, report.model
-    per = "month" if is_long(ds) else "day"
+    per = fan_per(ds)
     figures = {}
     outputs = [report.headline] + _fan_outputs(report)
     for output in outputs:
         points = points_for(output) if points_for is not None and per == "day" else ()
         fig, _ = plots.fan_chart(ds, output, model.references, per=per, points=points)
-        what = "monthly totals" if per == "month" else "per day"
-        figures[f"fan_{output}"] = (f"{output}, {what}: median, 50% and 90% intervals, with published figures "
-                                    "converted to the same unit", fig)
+        what = ("as an annual rate, month by month" if per == "year" else
+                "for the day" if ds.sizes["date"] == 1 else "per day")
+        figures[f"fan_{output}"] = (f"{model.outputs[output].short}, {what}: median, 50% and 90% intervals, with "
+                                    "published figures converted to the same unit", fig)
     return figures
+
+
+def fan_per(ds) -> str:
+    """How a report's fan chart reads time: annual rates for a long period, else per day."""
+    return "year" if is_long(ds) else "day"
 
 
 def item_outputs(model) -> list:
@@ -135,8 +147,7 @@ def item_blocks(report) -> list:
         return []
     return [("h", 2, "Per item, beside everyday uses"),
             ("p", "Each row is an output that is a mean per item or per query (one unit, so they share an axis), with "
-                  "its median and 50% and 90% intervals, published per-item figures as markers, and the electricity of "
-                  "everyday uses as vertical lines (one minute of a 1,000 W microwave, one km on an e-bike, an hour of a "
-                  "10 W LED bulb). Totals per day and month, including any everyday equivalents the model declares as "
+                  "its median and 50% and 90% intervals, and published per-item figures as markers just above its row, "
+                  "converted to the axis unit. Totals, including any everyday equivalents the model declares as "
                   "outputs, are in the results table above."),
             ("figure", "per_item")]

@@ -10,6 +10,7 @@ from ..results.netcdf import save_netcdf
 from ..spec.reader import load
 from .compute import compute
 from .figures import make_figures
+from .headline import window_values
 from .render import figure_bytes, to_html, to_markdown
 from .sections import blocks
 
@@ -17,6 +18,7 @@ from .sections import blocks
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
     report = compute(model, samples, seed)
+    report.headline_values = window_values(report, report.headline)
     report.figures = make_figures(report)
     return report
 
@@ -69,7 +71,7 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
             (tmp / f"{stem}.svg").write_bytes(svg)
             svgs[stem], titles[stem] = svg, title
         doc = blocks(report, command_line)
-        (tmp / "summary.md").write_text(to_markdown(doc), encoding="utf-8")
+        (tmp / "summary.md").write_text(to_markdown(doc, titles), encoding="utf-8")
         (tmp / "index.html").write_text(to_html(doc, svgs, titles), encoding="utf-8")
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
         tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading

@@ -11,7 +11,7 @@ import calendar
 
 import numpy as np
 
-from ..plots.labels import format_number, month_labels, percentile_of, scale_with_counts
+from ..plots.labels import format_number, month_labels, percentile_of, unit_for_series
 
 MONTHS_FOR_YEARLY = 24      # longer periods get yearly tables and a monthly fan chart
 
@@ -34,6 +34,12 @@ def years(ds) -> dict:
     return out
 
 
+def headline_year(ds) -> int:
+    """The year a long period's report headlines: its last full calendar year (else its last year)."""
+    full = [year for year, months in years(ds).items() if len(months) == 12]
+    return (full or list(years(ds)))[-1]
+
+
 def yearly_draws(ds, output: str, aggregate: str, year_months) -> np.ndarray:
     """Per-sample yearly total (sum) or day-weighted mean (mean) of ``output`` over months ``year_months``."""
     draws = ds[f"{output}_monthly_samples"].values[:, year_months]
@@ -52,17 +58,20 @@ def year_label(ds, year, months) -> str:
 
 
 def yearly_results_rows(report) -> list:
-    """Rows [year, output, median, 90% interval, unit, what] from the kept per-sample draws."""
+    """Rows [year, quantity, median, 90% interval, unit] from the kept per-sample draws, in one unit per
+    output across its years."""
     ds, model = report.ds, report.model
     rows = []
     for name, output in model.outputs.items():
+        bands = []
         for year, months in years(ds).items():
             draws = yearly_draws(ds, name, output.aggregate, months)
-            lo, mid, hi = np.quantile(draws[np.isfinite(draws)], [0.05, 0.5, 0.95])
-            factor, unit = scale_with_counts([hi], output.unit)
-            what = output.long_name + (" (total over the year)" if output.aggregate == "sum" else " (mean over the year)")
-            rows.append([year_label(ds, year, months), name, format_number(mid / factor),
-                         f"{format_number(lo / factor)} to {format_number(hi / factor)}", unit, what])
+            bands.append((year, months, np.quantile(draws[np.isfinite(draws)], [0.05, 0.5, 0.95])))
+        factor, unit = unit_for_series([b[2][2] for b in bands], output.unit)
+        what = output.long_name + (" (total over the year)" if output.aggregate == "sum" else " (mean over the year)")
+        for year, months, (lo, mid, hi) in bands:
+            rows.append([year_label(ds, year, months), what, format_number(mid / factor),
+                         f"{format_number(lo / factor)} to {format_number(hi / factor)}", unit])
     return rows
 
 

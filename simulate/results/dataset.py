@@ -80,7 +80,7 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
             for scale in (("total",) if out.aggregate == "once" else SCALES):
                 dims_t, times = SCALE_DIMS[scale], cells[scale]
                 attrs = {"units": out.unit, "long_name": f"{out.long_name}, {_how(scale, out.aggregate)}",
-                         "aggregate": out.aggregate}
+                         "aggregate": out.aggregate, "label": out.short}
                 for suffix, values in stats_of.items():
                     picked = values[rows][:, times]                     # (cells, times[, quantile])
                     picked = np.moveaxis(picked, 0, -1).reshape(picked.shape[1:] + shape) if extra else picked[0]

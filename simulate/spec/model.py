@@ -54,6 +54,9 @@ class Model:
     observations: tuple = ()                    # observations.Observation entries
     reconcile: object = None                    # observations.Reconcile or None
     references: tuple = ()                      # references.Reference entries (published figures to draw)
+    headline: str = ""                          # the output a reader should quote ([model] headline)
+    headline_why: str = ""                      # why that one, when the model has several paths or a posterior
+    headline_figure: str = ""                   # the main published figure: a scenario name or a reference label
     fixed: dict = field(default_factory=dict)   # what with_fixed/with_scenario pinned, for provenance
     scenario: str | None = None
     dimensions: dict = field(default_factory=dict)  # name -> Dimension
@@ -230,6 +233,11 @@ class Model:
         """Every sampled scalar quantity, as the kernel draws it: the [parameters] (one per coordinate
         of a dimensioned one) and each region's grid intensity. Shares are in ``flat.shares``."""
         return list(self.flat.parameters.values())
+
+    @property
+    def headline_output(self) -> str:
+        """The output to quote: ``[model] headline``, else the first output."""
+        return self.headline or next(iter(self.outputs))
 
     def unit_of(self, name: str) -> str | None:
         """The unit of an output, parameter (or one coordinate of it), share or derived quantity."""

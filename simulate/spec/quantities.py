@@ -147,6 +147,12 @@ class Output:
     total: str = ""     # with ``by``: how NAME_* sums the coordinates ("sum", "mean"), or "" for none
     of: str = ""        # in a flat model: the output this coordinate belongs to
     coords: tuple = ()  # ... and which coordinate (labels, one per ``by`` dimension)
+    label: str = ""     # a short name for legends and table rows where the long name does not fit
+
+    @property
+    def short(self) -> str:
+        """The label, or the long name when the file gives none."""
+        return self.label or self.long_name
 
 
 @dataclass(frozen=True)
@@ -156,3 +162,10 @@ class Scenario:
     values: dict        # parameter -> number, or {"YYYY-MM": number}
     source: str = ""
     status: str = ""    # how sure the published values are: S, S2, I or U (research tags), or ""
+    label: str = ""     # a short name for legends ("Ludvigsen's top figure"); default the description
+    output: str = ""    # the output on the published figure's own boundary (e.g. IT energy when it has no PUE)
+
+    @property
+    def short(self) -> str:
+        """The label, or the scenario's name when the file gives none."""
+        return self.label or self.name

@@ -155,8 +155,28 @@ class _Reader:
 
     def references(self, doc, model):
         """``[[references]]``: published figures, checked against the finished model's outputs."""
-        return dataclasses.replace(model, references=parse_references(doc.get("references", []), model=model,
-                                                                      path=self.path))
+        model = dataclasses.replace(model, references=parse_references(doc.get("references", []), model=model,
+                                                                       path=self.path))
+        return self.headline(doc.get("model", {}), model)
+
+    def headline(self, meta, model):
+        """``[model] headline``, ``headline_why``, ``headline_figure`` and each scenario's ``output``:
+        names checked against the finished model."""
+        headline = self.text(meta, "headline", "model", required=False)
+        if headline and headline not in model.outputs:
+            self.fail("is not an output of this model", "model.headline", headline,
+                      f"use one of {sorted(model.outputs)}")
+        figure = self.text(meta, "headline_figure", "model", required=False)
+        figures = list(model.scenarios) + [r.label for r in model.references]
+        if figure and figure not in figures:
+            self.fail("is neither a scenario nor a reference label", "model.headline_figure", figure,
+                      f"use one of {figures}" if figures else "declare it under [scenarios] or [[references]]")
+        for name, scenario in model.scenarios.items():
+            if scenario.output and scenario.output not in model.outputs:
+                self.fail("is not an output of this model", f"scenarios.{name}.output", scenario.output,
+                          f"use one of {sorted(model.outputs)}")
+        return dataclasses.replace(model, headline=headline, headline_figure=figure,
+                                   headline_why=self.text(meta, "headline_why", "model", required=False))
 
     def period(self, table):
         dates = {}
@@ -562,8 +582,8 @@ class _Reader:
                 self.fail("must be sum, mean or once", f"{field}.aggregate", aggregate,
                           'write aggregate = "sum" (a daily flow), "mean" (a level) or "once" (a one-off total)')
             for key in spec:
-                if key not in ("aggregate", "unit", "long_name", "description", "by", "total"):
-                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, by, total")
+                if key not in ("aggregate", "unit", "long_name", "description", "label", "by", "total"):
+                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, label, by, total")
             item = parameters.get(name) or derived.get(name) or shares.get(name)
             source_unit = getattr(item, "unit", None)
             unit = spec.get("unit") or source_unit or unit_for_name(name)
@@ -583,7 +603,8 @@ class _Reader:
                 self.fail("must be sum, mean or none", f"{field}.total", total,
                           'write total = "sum" to report the sum over the coordinates as well')
             outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name,
-                                   by=ordered(self.dims, by), total="" if total == "none" else total)
+                                   by=ordered(self.dims, by), total="" if total == "none" else total,
+                                   label=self.text(spec, "label", field, required=False))
         return outputs
 
     def check_once_outputs(self, model):
@@ -622,7 +643,7 @@ class _Reader:
                 self.fail("must be a table of parameter values", field, spec, "write [scenarios.NAME]")
             values = {}
             for key, value in spec.items():
-                if key in ("description", "source", "status"):
+                if key in ("description", "source", "status", "label", "output"):
                     continue
                 where = f"{field}.{key}"
                 if key in parameters and parameters[key].dims:
@@ -646,7 +667,9 @@ class _Reader:
                 self.fail("is not a status tag", f"{field}.status", status,
                           "use S (read in the source), S2 (secondary source), I (inferred) or U (not known for certain)")
             scenarios[name] = Scenario(name=name, description=str(spec.get("description", "")), values=values,
-                                       source=str(spec.get("source", "")), status=status)
+                                       source=str(spec.get("source", "")), status=status,
+                                       label=self.text(spec, "label", field, required=False),
+                                       output=self.text(spec, "output", field, required=False))
         return scenarios
 
     def scenario_value(self, value, field, period):

@@ -147,14 +147,15 @@ def test_plots_show_both_stages_and_the_agreement_region(tmp_path):
 
     ds = simulate.load(write(tmp_path, TWO_PATHS.replace("LIKELIHOOD", "lognormal"))).calibrate(
         samples=20_000, seed=3, keep=2000)
-    fig, ax = plot_prior_posterior(ds, "energy_kwh")
-    labels = ax.get_legend_handles_labels()[1]
-    assert {"prior 90%", "posterior 90%", "prior median", "posterior median"} <= set(labels)
-    assert "kWh" in ax.get_ylabel()
+    fig, ax = plot_prior_posterior(ds, "energy_kwh")   # one month: an interval row per stage
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == ["energy kwh: prior", "energy kwh: posterior"]
+    assert {"90% interval", "50% interval", "median"} <= set(ax.get_legend_handles_labels()[1])
+    assert "kWh" in ax.get_xlabel()
     fig.savefig(tmp_path / "bands.png")
     fig, ax = plot_path_agreement(ds, within_factor=2)
     assert "agree within a factor 2" in ax.get_legend_handles_labels()[1]
-    assert ax.get_xscale() == "log" and "fleet_energy_kwh" in ax.get_xlabel()
+    assert ax.get_xscale() == "log" and ax.get_xlabel().startswith("fleet energy kwh")   # the long name
     assert len(ds["weight"]) == 2000 and ds["weight"].mean() > 0
     fig.savefig(tmp_path / "paths.png")
     assert (tmp_path / "paths.png").stat().st_size > 10_000

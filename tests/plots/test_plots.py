@@ -104,38 +104,91 @@ def legend_texts(ax):
     return [t.get_text() for t in legend.get_texts()]
 
 
-@pytest.mark.parametrize("case", ["one day", "three years", "one region"])
+@pytest.mark.parametrize("case", ["three years", "one region"])
 def test_fan_chart(datasets, case):
     ds = datasets[case]
     date = ds["date"].values[0]
     fig, ax = plots.fan_chart(ds, "energy_kwh", points=[(date, 2e5, "published")])
     assert isinstance(fig, matplotlib.figure.Figure)
-    assert ax.get_ylabel().split("\n")[0] == "electricity, per-query path, per day"
+    name, unit = ax.get_ylabel().split("\n")
+    assert name == "electricity, per-query path" and unit.endswith(" per day)")
     assert legend_texts(ax) == ["90% interval", "50% interval", "median", "published"]
     median_line = [line for line in ax.get_lines() if line.get_label() == "median"][0]
-    factor, _ = labels.scale_for([ds["energy_kwh_daily"].sel(quantile=0.95).max()], "kWh")
+    factor, _ = labels.scale_for([ds["energy_kwh_daily"].sel(quantile=0.95).max(), 2e5], "kWh")
     expected = ds["energy_kwh_daily"].sel(quantile=0.5).values / factor
     np.testing.assert_allclose(np.unique(median_line.get_ydata()), np.unique(expected))
+    assert ax.xaxis.get_major_formatter().format_ticks([0.0])[0] != ""   # tick labels, no offset text
+    assert ax.xaxis.get_offset_text().get_text() == ""
 
 
-def test_fan_chart_uses_log_axis_when_values_span_decades(datasets):
-    _, ax = plots.fan_chart(datasets["one region"], "energy_kwh")
+def test_one_day_fan_chart_is_an_interval_chart(datasets):
+    """A one-day model has no time to draw a band over: one interval row, the day named on the axis."""
+    ds = datasets["one day"]
+    fig, ax = plots.fan_chart(ds, "energy_kwh", points=[(ds["date"].values[0], 2e5, "published")])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["electricity, per-query path"]
+    assert ax.get_xlabel().endswith("15 January 2023")
+    q = ds["energy_kwh_monthly"].sel(quantile=[0.05, 0.5, 0.95]).values[:, 0]
+    factor, unit = labels.scale_for([max(q[-1], 2e5)], "kWh")
+    median = [line for line in ax.get_lines() if line.get_label() == "median"][0]
+    assert median.get_xdata()[0] == pytest.approx(q[1] / factor, rel=1e-12)
+    point = [line for line in ax.get_lines() if line.get_label().startswith("published: ")][0]
+    assert point.get_xdata()[0] == pytest.approx(2e5 / factor) and point.get_ydata()[0] > 0   # above the row
+    assert f"{labels.format_number(q[1] / factor)} {unit}" in [t.get_text().split("  ")[0] for t in ax.texts]
+
+
+def test_fan_chart_as_an_annual_rate(datasets):
+    """per="year": each month's total / its days x the days of its year, so February does not dip."""
+    ds = datasets["three years"]
+    fig, ax = plots.fan_chart(ds, "energy_kwh", per="year")
+    median = [line for line in ax.get_lines() if line.get_label() == "median"][0].get_ydata()
+    monthly = ds["energy_kwh_monthly"].sel(quantile=0.5).values
+    months = [str(m)[:7] for m in ds["month"].values.astype("datetime64[M]")]
+    feb = months.index("2024-02")                       # a leap February: 366 / 29
+    assert median[feb] / median[0] == pytest.approx(monthly[feb] * 366 / 29 / (monthly[0] * 365 / 31), rel=1e-12)
+    assert "per year, at each month's rate" in ax.get_ylabel()
+
+
+def test_log_axis_ends_on_a_labelled_tick_above_the_band(datasets):
+    """The top of the 90% band is never above the last labelled tick (co2 fan chart: 350 t, ticks to 500)."""
+    ds = datasets["one region"]
+    _, ax = plots.fan_chart(ds, "energy_kwh")
     assert ax.get_yscale() == "log"      # p5..p95 of queries span two decades
-    _, ax = plots.fan_chart(datasets["one region"], "fleet_energy_kwh")
+    top = ax.get_ylim()[1]
+    band = ds["energy_kwh_daily"].sel(quantile=0.95).values.max()
+    factor, _ = labels.scale_for([band], "kWh")
+    assert top >= band / factor
+    assert any(np.isclose(t, top) for t in ax.get_yticks())
+    _, ax = plots.fan_chart(ds, "fleet_energy_kwh")
     assert ax.get_yscale() == "linear"   # 2.4..7.2 MWh a day
 
 
-@pytest.mark.parametrize("case", ["one day", "three years", "one region"])
+def _annotations(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+@pytest.mark.parametrize("case", ["three years", "one region"])
 def test_distribution(datasets, case):
     ds = datasets[case]
     draws = ds["energy_kwh_monthly_samples"].values[:, 0]
     value = float(np.median(draws))
-    fig, (ax_pdf, ax_cdf) = plots.distribution(ds, "energy_kwh", marks={"published": value})
-    assert ax_cdf.get_ylabel() == "cumulative probability"
+    fig, (ax_pdf, ax_cdf) = plots.distribution(ds, "energy_kwh", marks={"published": value, "far below": 1e-3})
+    assert ax_cdf.get_ylabel() == "share of draws at or below"
     assert "(MWh)" in ax_cdf.get_xlabel() or "(GWh)" in ax_cdf.get_xlabel() or "(kWh)" in ax_cdf.get_xlabel()
-    texts = legend_texts(ax_cdf)
-    assert any(t.startswith("published: ") and t.endswith(f"(P{labels.percentile_of(draws, value):.1f})") for t in texts)
+    texts = _annotations(ax_pdf)
+    expected = labels.percentile_text(labels.percentile_of(draws, value))
+    assert any(t.startswith("published: ") and t.endswith(f"({expected})") for t in texts)
+    assert any(t.startswith("far below: ") and t.endswith("(below every draw)") for t in texts)   # never "P0.0"
     assert abs(labels.percentile_of(draws, value) - 50) < 0.1
+    styles = [line.get_linestyle() for line in ax_cdf.get_lines()[-2:]]
+    assert styles[0] != styles[1]          # two marks never share one style
+
+
+def test_distribution_log_scale_can_be_forced(datasets):
+    ds = datasets["one region"]
+    _, (_, ax) = plots.distribution(ds, "fleet_energy_kwh", log=True)
+    assert ax.get_xscale() == "log"
+    _, (_, ax) = plots.distribution(ds, "fleet_energy_kwh")
+    assert ax.get_xscale() == "linear"
 
 
 def test_distribution_from_quantiles_only(datasets):
@@ -143,8 +196,14 @@ def test_distribution_from_quantiles_only(datasets):
     fig, (ax_pdf, ax_cdf) = plots.distribution(ds, "energy_kwh", month="2024-06", marks=[("corner", 1e5)])
     line = ax_cdf.get_lines()[0]
     np.testing.assert_allclose(line.get_ydata(), ds["quantile"].values)
-    assert "corner: " in " ".join(legend_texts(ax_cdf))
+    assert any(t.startswith("corner: ") for t in _annotations(ax_pdf))
     assert "quantiles only" in ax_pdf.get_title()
+
+
+@pytest.mark.parametrize("value,text", [(0, "below every draw"), (100, "above every draw"), (0.05, "P<0.1"),
+                                        (99.95, "P>99.9"), (45.1, "P45.1")])
+def test_percentile_text(value, text):
+    assert labels.percentile_text(value) == text
 
 
 def test_percentile_of_matches_scipy():
@@ -161,10 +220,12 @@ def test_paths_and_ratio(datasets, case):
     fig, (ax_box, ax_ratio) = plots.paths(ds, ("energy_kwh", "fleet_energy_kwh"))
     assert [t.get_text() for t in ax_box.get_xticklabels()] == ["per-query path", "fleet path"]
     assert legend_texts(ax_box) == ["90% interval", "50% interval", "median"]
-    ratio = ds["fleet_energy_kwh_monthly_samples"].values[:, 0] / ds["energy_kwh_monthly_samples"].values[:, 0]
+    assert ax_box.get_yscale() == "log"       # always: the two paths and their ratio read alike in every report
+    # the calibration's path_ratio is paths[0] / paths[1]: the figure uses the same direction
+    ratio = ds["energy_kwh_monthly_samples"].values[:, 0] / ds["fleet_energy_kwh_monthly_samples"].values[:, 0]
     texts = legend_texts(ax_ratio)
     assert f"median {labels.format_number(float(np.quantile(ratio, 0.5)), 2)}" in texts
-    assert ax_ratio.get_xlabel() == "fleet path / per-query path (same draws)"
+    assert ax_ratio.get_xlabel() == "per-query path / fleet path (same draws)"
 
 
 def test_paths_needs_kept_draws(datasets):
@@ -181,12 +242,17 @@ def test_co2_by_region(datasets, case):
     assert regions == expected
     fig, ax = plots.co2_by_region(ds)
     assert "CO2e" in ax.get_title()
+    names = {r: ds[f"{n}_monthly"].attrs["label"] for r, n in regions.items()}   # "CO2e from east"
     if ds.sizes["month"] == 1:
-        labels = [t.get_text() for t in ax.get_yticklabels()]
-        assert labels[-1] == "total" and sorted(labels[:-1]) == sorted(regions)
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        medians = {r: float(ds[f"{n}_monthly"].sel(quantile=0.5).values[0]) for r, n in regions.items()}
+        assert rows == ["total"] + [names[r] for r in sorted(medians, key=lambda r: -medians[r])]
         assert legend_texts(ax) == ["90% interval", "50% interval", "median"]
+        unit = ax.get_xlabel().rsplit("(", 1)[1].rstrip(")")
+        assert all(t.get_text().split("  ")[0].endswith(f" {unit}") for t in ax.texts)   # numbers in the axis unit
+        assert all("e-0" not in t.get_text() for t in ax.get_xticklabels())   # plain tick numbers
     else:
-        assert sorted(legend_texts(ax)) == sorted(f"{r} (median, 90% band)" for r in regions)
+        assert sorted(legend_texts(ax)) == sorted(f"{names[r]} (median, 90% band)" for r in regions)
 
 
 def test_unknown_output_is_a_model_error(datasets):

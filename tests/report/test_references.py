@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -172,7 +173,7 @@ def test_fan_chart_draws_references_at_their_converted_values(toy):
     fig, ax = fan_chart(ds, "energy_kwh", model.references, per="month")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     iea = next(t for t in labels if t.startswith("IEA 2024"))
-    assert "= 34.6 TWh per month (annual total / 12)" in iea and "scope: all data centres, not only AI" in iea
+    assert iea == "IEA 2024: 34.6 TWh per month (published as 415 TWh per year; annual total / 12)"
     x, y = _line(ax, iea).get_data()
     assert y[0] == pytest.approx(415 / 12, rel=1e-12)        # TWh per month, on an axis in TWh
     assert np.datetime64(x[0], "D") == np.datetime64("2024-07-01")
@@ -183,9 +184,15 @@ def test_fan_chart_draws_references_at_their_converted_values(toy):
     assert "TWh" in ax.get_ylabel()
     plt.close(fig)
 
+    fig, ax = fan_chart(ds, "energy_kwh", model.references, per="year")   # annual rates: as published
+    label = next(t.get_text() for t in ax.get_legend().get_texts() if t.get_text().startswith("IEA 2024"))
+    assert label == "IEA 2024: 415 TWh per year"
+    assert _line(ax, label).get_data()[1][0] == pytest.approx(415, rel=1e-12)
+    plt.close(fig)
+
     fig, ax = fan_chart(ds, "energy_kwh", model.references, per="day")
     label = next(t.get_text() for t in ax.get_legend().get_texts() if t.get_text().startswith("IEA 2024"))
-    assert "(annual total / days in the year)" in label
+    assert "annual total / days in the year)" in label
     factor = 1e6 if "GWh" in ax.get_ylabel() else 1e9
     assert _line(ax, label).get_data()[1][0] == pytest.approx(415e9 / 366 / factor, rel=1e-12)
     plt.close(fig)
@@ -216,30 +223,53 @@ def test_fleet_report_draws_the_published_projections(fleet_report):
     title, fig = rep.figures["fan_energy_kwh"]
     ax = fig.axes[0]
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    expected = {"IEA: all data centres, world, 2024": 415, "IEA: all data centres, world, 2030 (projection)": 945,
-                "LBNL: all US data centres, 2023": 176,
-                "OECD/IEA via MIT News: all data centres, world, 2022": 460,
-                "OECD/IEA via MIT News: all data centres, world, 2026 (projection)": 1050}
-    for label, twh in expected.items():
+    # annual totals drawn as they are, on an axis of annual rates (TWh per year)
+    drawn = {"IEA: all data centres, world, 2024": 415, "LBNL: all US data centres, 2023": 176,
+             "OECD/IEA via MIT News: all data centres, world, 2026 (projection)": 1050}
+    for label, twh in drawn.items():
         text = next(t for t in texts if t.startswith(label + ":"))
-        assert "not only AI" in text
-        assert _line(ax, text).get_data()[1][0] == pytest.approx(twh / 12, rel=1e-12)   # TWh per month
+        assert text == f"{label}: {labels_fmt(twh)} TWh per year"
+        assert _line(ax, text).get_data()[1][0] == pytest.approx(twh, rel=1e-12)
     lbnl = next(t for t in texts if t.startswith("LBNL: all US data centres, 2028"))
     assert np.allclose([c for c in ax.collections if c.get_label() == lbnl][0].get_segments()[0][:, 1],
-                       [325 / 12, 580 / 12], rtol=1e-12)
-    assert "monthly total" in ax.get_title()
+                       [325, 580], rtol=1e-12)
+    # figures dated outside 2023-2028 are named, not drawn: the time axis stays on the period
+    for label in ("IEA: all data centres, world, 2030 (projection)", "OECD/IEA via MIT News: all data centres, world, 2022"):
+        assert any(t.startswith(f"not drawn, dated outside the period: {label}") for t in texts)
+    left, right = ax.get_xlim()
+    assert np.datetime64("2023-01-01") <= np.datetime64(mdates.num2date(left).date()) <= np.datetime64("2023-01-31")
+    assert np.datetime64(mdates.num2date(right).date()) <= np.datetime64("2029-01-15")
+    assert "per year, at each month's rate" in ax.get_ylabel()
     for _, f in rep.figures.values():
         plt.close(f)
 
 
+def labels_fmt(value):
+    from simulate.plots.labels import format_number
+
+    return format_number(value)
+
+
 def test_fleet_summary_lists_references_with_scope_and_yearly_rows(fleet_report):
     rep, md = fleet_report
-    assert "## Yearly results" in md and "| 2028 | energy_kwh |" in md
+    energy = rep.model.outputs["energy_kwh"].long_name
+    assert "## Yearly results" in md and f"| 2028 | {energy} (total over the year) |" in md
     assert "| 2025-06 |" not in md                       # no 72-month table
     assert "all data centres worldwide, not only AI" in md
     row = next(line for line in md.splitlines() if line.startswith("| LBNL: all US data centres, 2028"))
-    assert "325-580 TWh per year" in row and "27.1 TWh-48.3 TWh per month" in row
+    assert "325-580 TWh per year" in row and "year 2028 (total): 325 to 580 TWh" in row
     assert "all data centres in the United States only, not only AI" in row
+
+
+def test_fleet_sensitivity_is_for_the_headline_year(fleet_report):
+    """The fleet headlines 2028: its Sobol and tornado analyse December 2028, not January 2023, and
+    the 2024-2028 shipments (zero in January 2023) drive it."""
+    rep, md = fleet_report
+    assert rep.sensitivity["sobol"].attrs["month"] == "2028-12"
+    assert rep.sensitivity["tornado"].attrs["month"] == "2028-12"
+    members = [str(m) for m in rep.sensitivity["sobol"]["members"].values]
+    assert any("shipped[2028]" in m for m in members)
+    assert "does not depend on" not in md
 
 
 @pytest.mark.parametrize("name,figure,label", [

@@ -84,7 +84,7 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
                          path=model.path, field="samples", value=samples, fix=f"use samples <= {MAX_CALIBRATION_SAMPLES}")
     prior = model.run(samples=samples, seed=seed, keep=samples)
     months = model.period.months
-    out_names = list(model.outputs)
+    out_names = [n for n in model.outputs if f"{n}_monthly_samples" in prior]   # scalar outputs and totals
     monthly = np.stack([prior[f"{o}_monthly_samples"].values for o in out_names], axis=1)  # (n, out, month)
     draws = prior["inputs"].values
     draw_names = list(prior["input"].values)
@@ -113,7 +113,7 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
     ess = float(total ** 2 / (weights ** 2).sum()) if total > 0 else 0.0
     reportable = np.array([ess * min(q, 1 - q) >= MIN_TAIL_DRAWS for q in QUANTILES])
 
-    posterior = _weighted_summary(model, draws, weights, reportable)
+    posterior = _weighted_summary(model, draws, weights, reportable, out_names)
     ds = _stack(prior, posterior, out_names)
     if ratio is not None:
         ds["path_ratio_monthly"] = xr.concat(
@@ -141,7 +141,7 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
     return ds
 
 
-def _weighted_summary(model, draws, weights, reportable):
+def _weighted_summary(model, draws, weights, reportable, out_names):
     """Posterior quantiles, mean and sd of every daily and monthly output.
 
     The model is evaluated on the kept draws in chunks, twice: the first pass finds each
@@ -149,7 +149,7 @@ def _weighted_summary(model, draws, weights, reportable):
     as the kernel (256 bins per octave), so memory stays bounded for long periods.
     """
     program = compile_model(model)
-    n, n_out = draws.shape[0], len(model.outputs)
+    n, n_out = draws.shape[0], program.n_outputs     # every kernel output; ``out_names`` are reported
     n_times = program.n_days + program.n_months   # the posterior is reported per day and month
 
     def chunks():
@@ -189,7 +189,9 @@ def _weighted_summary(model, draws, weights, reportable):
         mean = sums[..., 1] / sums[..., 0]
         std = np.sqrt(np.maximum(sums[..., 2] / sums[..., 0] - mean ** 2, 0.0))
     result = {}
-    for o, name in enumerate(model.outputs):
+    for o, name in enumerate(model.flat.outputs):
+        if name not in out_names:
+            continue
         for scale, times in (("daily", slice(0, program.n_days)), ("monthly", slice(program.n_days, n_times))):
             result[f"{name}_{scale}"] = quantiles[o, times].T
             result[f"{name}_{scale}_mean"] = mean[o, times]

@@ -37,21 +37,21 @@ def history(model, output: str, *, scale: str = "monthly", time_index: int = 0, 
         ``estimate``, ``ci_low`` and ``ci_high`` over (``samples``, ``quantile``), in the output's
         unit; each row equals what a fixed run of that many samples reports.
     """
-    if output not in model.outputs:
+    if output not in model.flat.outputs:
         raise ModelError("is not an output of this model", path=model.path, field="output", value=output,
-                         fix=f"use one of {list(model.outputs)}")
+                         fix=f"use one of {list(model.flat.outputs)}")
     program = compile_model(model)
     n_times = program.n_days if scale == "daily" else program.n_months
     if scale not in ("daily", "monthly") or not 0 <= time_index < n_times:
         raise ModelError("is not a day or month of the model's period", path=model.path, field="scale/time_index",
                          value=(scale, time_index), fix=f"scale 'daily' or 'monthly', time_index 0 to {n_times - 1}")
-    o = list(model.outputs).index(output)
+    o = list(model.flat.outputs).index(output)   # its position among the kernel's outputs
     t = time_index + (program.n_days if scale == "monthly" else 0)
     stages = stage_samples(start, 1.0, max(start, max_samples))
     rows = []
     for n, windows, merged in sample_stages(program, seed, stages, reductions=reductions_for(client)):
         rows.append(cell_quantiles(windows, merged, o, t, QUANTILES, level)[:3])
-    out = model.outputs[output]
+    out = model.flat.outputs[output]
     when = (model.period.dates[time_index] if scale == "daily" else model.period.months[time_index])
     attrs = {"units": out.unit, "long_name": f"{out.long_name} ({scale}, {when})"}
     data = {name: (("samples", "quantile"), np.array([r[i] for r in rows]), attrs)

@@ -128,7 +128,7 @@ def sobol(model, program, groups, chosen, target, n, seed, n_resamples=N_RESAMPL
         "total_order_low": (dims, arr("total_order_low"), {"long_name": f"total index, lower end of {level} interval"}),
         "total_order_high": (dims, arr("total_order_high"), {"long_name": f"total index, upper end of {level} interval"}),
     }
-    unit = model.outputs[target.output].unit
+    unit = model.flat.outputs[target.output].unit
     var = res["variance"] if target.daily else res["variance"][0]
     data["output_variance"] = (dims[1:], var, {"units": f"({unit})^2", "long_name": f"variance of {target.output}"})
     ds = xr.Dataset(data, coords=coords_for(model, chosen, target))

@@ -20,25 +20,27 @@ class Target:
     daily: bool
 
     def label(self, model) -> str:
-        return f"{self.output}, {'daily values' if self.daily else 'monthly ' + model.outputs[self.output].aggregate + ' of ' + model.period.months[self.month]}"
+        aggregate = model.flat.outputs[self.output].aggregate
+        return f"{self.output}, {'daily values' if self.daily else 'monthly ' + aggregate + ' of ' + model.period.months[self.month]}"
 
 
 def target_for(model, output, month, daily) -> Target:
-    if output not in model.outputs:
+    """The output (or one coordinate of one, ``co2_kg[virginia]``) and the month or days analysed."""
+    if output not in model.flat.outputs:
         raise ModelError("is not an output of this model", path=model.path, field="output", value=output,
-                         fix=f"use one of {list(model.outputs)}")
+                         fix=f"use one of {list(model.flat.outputs)}")
     months = model.period.months
     if daily:
         if month is not None:
             raise ModelError("daily indices cover every date; a month cannot be chosen as well",
                              path=model.path, field="month", value=month, fix="drop month, or drop daily")
-        return Target(output, list(model.outputs).index(output), None, True)
+        return Target(output, list(model.flat.outputs).index(output), None, True)
     if month is None:
         month = months[0]
     if month not in months:
         raise ModelError("is not a month of the model period", path=model.path, field="month", value=month,
                          fix=f"use a month from {months[0]} to {months[-1]} written as YYYY-MM")
-    return Target(output, list(model.outputs).index(output), months.index(month), False)
+    return Target(output, list(model.flat.outputs).index(output), months.index(month), False)
 
 
 def evaluator(program, target: Target, days: slice | None = None):
@@ -67,7 +69,8 @@ def evaluator(program, target: Target, days: slice | None = None):
 def only_output(model, target):
     """The model reporting only the target output: fewer histograms, the same draws (streams are
     keyed by parameter, not by output)."""
-    return dataclasses.replace(model, outputs={target.output: model.outputs[target.output]})
+    flat = model.flat
+    return dataclasses.replace(flat, outputs={target.output: flat.outputs[target.output]})
 
 
 def coords_for(model, groups, target):

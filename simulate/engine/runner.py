@@ -151,5 +151,10 @@ def evaluate_draws(program: Program, values: np.ndarray, daily: np.ndarray, mont
     Writes ``daily[sample, output, day]`` (skipped when it has no rows) and
     ``monthly[sample, output, month]``. Used by sensitivity analysis and calibration.
     """
+    n = len(values)
+    if (len(monthly) < n or monthly.shape[1:] != (program.n_outputs, program.n_months)
+            or values.shape[1:] != (len(program.draw_names),)
+            or (len(daily) and (len(daily) < n or daily.shape[1:] != (program.n_outputs, program.n_days)))):
+        raise ValueError("evaluate_draws: the arrays do not match the program's inputs, outputs and times")
     _kernel.evaluate_draws(np.ascontiguousarray(values, dtype=np.float64), program.draws, program.evaluation,
                            empty_layout(), daily, monthly)

@@ -14,18 +14,24 @@ from .labels import month_label, month_words, scale_for, short_label
 
 
 def region_outputs(ds, output: str = "co2_kg") -> dict:
-    """Region name -> output name, for outputs named like ``output`` with a region in the middle.
+    """Region name -> its monthly quantiles (a DataArray over quantile and month) of ``output``.
 
-    ``co2_kg`` finds ``co2_virginia_kg``, ``co2_iowa_kg``, ... (the model declares them as derived
-    outputs, e.g. ``energy_kwh * share_virginia * grid_virginia_g_per_kwh / 1000``).
+    From ``NAME_by_region_monthly`` when the output keeps the region dimension (``by =
+    ["region"]``), else from outputs named like ``output`` with a region in the middle: ``co2_kg``
+    finds ``co2_virginia_kg``, ``co2_iowa_kg``, ...
     """
+    by = f"{output}_by_region_monthly"
+    if by in ds:
+        titles = ds["region_label"].values if "region_label" in ds.coords else [""] * ds.sizes["region"]
+        return {str(r): ds[by].sel(region=r).drop_vars("region_label", errors="ignore").assign_attrs(label=str(t))
+                for r, t in zip(ds["region"].values, titles)}
     head, _, tail = output.rpartition("_")
     pattern = re.compile(rf"^{re.escape(head)}_(\w+?)_{re.escape(tail)}_monthly$")
     found = {}
     for var in ds.data_vars:
         match = pattern.match(var)
         if match:
-            found[match.group(1)] = var[: -len("_monthly")]
+            found[match.group(1)] = ds[var]
     return found
 
 
@@ -42,7 +48,7 @@ def co2_by_region(ds, output: str = "co2_kg", regions: dict | None = None):
     output : str
         The total, e.g. ``"co2_kg"``; its parts are found by :func:`region_outputs`.
     regions : dict, optional
-        Region -> output name, instead of finding them by name.
+        Region -> its monthly quantiles (DataArray), instead of finding them.
 
     Returns
     -------
@@ -56,12 +62,12 @@ def co2_by_region(ds, output: str = "co2_kg", regions: dict | None = None):
     total = variable(ds, f"{output}_monthly")
     quantiles = list(ds["quantile"].values)
     qi = [quantiles.index(k) for k in (0.05, 0.5, 0.95)]
-    values = {r: variable(ds, f"{name}_monthly").values[qi] for r, name in regions.items()}
-    names = {r: _region_name(ds[f"{name}_monthly"], r) for r, name in regions.items()}
+    values = {r: da.values[qi] for r, da in regions.items()}
+    names = {r: _region_name(da, r) for r, da in regions.items()}
     label = short_label(total, output)
     n_months = ds.sizes["month"]
     if n_months == 1:
-        rows_q = {r: quantiles_of(ds[f"{name}_monthly"]) for r, name in regions.items()}
+        rows_q = {r: quantiles_of(da) for r, da in regions.items()}
         order = sorted(rows_q, key=lambda r: -rows_q[r][2])
         rows = [("total", quantiles_of(total), MARK_COLOUR)] + [(names[r], rows_q[r], COLOURS[0]) for r in order]
         low = min(q[0] for _, q, _ in rows)

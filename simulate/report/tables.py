@@ -29,11 +29,18 @@ def summary_table(ds, max_months: int | None = 12) -> str:
             continue
         label = month_label(ds, m)
         for name in names:
-            da = ds[f"{name}_monthly"]
-            values = da.sel(quantile=[0.05, 0.5, 0.95]).values[:, m]
-            factor, unit = scale_for(values, da.attrs.get("units", ""))
-            lo, mid, hi = (format_number(v / factor) for v in values)
-            lines.append(f"{label:<9} {name:<28} {mid:>12} {'[' + lo + ', ' + hi + ']':>27}  {unit}")
+            da = ds[f"{name}_monthly"].isel(month=m)
+            extra = [d for d in da.dims if d != "quantile"]       # dimensions an output keeps
+            cells = [({}, name)] if not extra else [
+                (dict(zip(extra, coords)), f"  {','.join(str(c) for c in coords)}")
+                for coords in np.ndindex(*(da.sizes[d] for d in extra))]
+            for at, row in cells:
+                one = da.isel({d: i for d, i in at.items()}) if at else da
+                row = f"  {','.join(str(one[d].values) for d in extra)}" if at else row
+                values = one.sel(quantile=[0.05, 0.5, 0.95]).values
+                factor, unit = scale_for(values, da.attrs.get("units", ""))
+                lo, mid, hi = (format_number(v / factor) for v in values)
+                lines.append(f"{label:<9} {row:<28} {mid:>12} {'[' + lo + ', ' + hi + ']':>27}  {unit}")
     if len(shown) < n_months:
         lines.append(f"showing {len(shown)} of {n_months} months (one in {step}, and the last); "
                      "--all-months prints every month, --out FILE.nc keeps them all")

@@ -64,6 +64,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
     coords = _time_coords(model)
     coords.update({d.name: (d.name, np.array(d.coords), {"long_name": d.name.replace("_", " ")})
                    for d in model.dimensions.values()})
+    coords.update({f"{d.name}_label": (d.name, np.array(d.titles), {"long_name": f"name of each {d.name}"})
+                   for d in model.dimensions.values() if d.titles})
     index = {name: o for o, name in enumerate(out_names)}
     stats_of = {"": q, "_ci_low": ci[0], "_ci_high": ci[1], "_mean": mean, "_std": std, "_nonfinite": nonfinite}
     data = {}

@@ -94,7 +94,7 @@ def _describe(model, program, where):
     if where is None:
         return "?", "", ""
     o, t, p = where
-    name = list(model.outputs)[o]
+    name = list(model.flat.outputs)[o]
     if t < program.n_days:
         return name, "daily", f"{model.period.dates[t]}, quantile {p}"
     if t < program.n_days + program.n_months:

@@ -21,6 +21,7 @@ class Dimension:
 
     name: str
     coords: tuple       # all numbers (usable as values in expressions) or all strings
+    titles: tuple = ()  # optional display name of each coordinate ("Virginia (East US)")
 
     @property
     def numeric(self) -> bool:

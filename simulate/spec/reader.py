@@ -460,7 +460,8 @@ class _Reader:
         if "region" in self.dims:
             self.fail("a [dimensions] region and a [regions] table cannot both be declared", "dimensions.region",
                       fix="declare regions one way: [regions] (with grid intensities) or a region dimension")
-        self.dims["region"] = Dimension("region", tuple(r.name for r in regions))
+        titles = tuple(str(entries[r.name].get("label") or r.name.replace("_", " ").capitalize()) for r in regions)
+        self.dims["region"] = Dimension("region", tuple(r.name for r in regions), titles)
         source = str(settings.get("source", ""))
         parameters["region_grid_g_per_kwh"] = Parameter(
             name="region_grid_g_per_kwh", unit="gCO2e/kWh", source="; ".join(dict.fromkeys(r.intensity.source

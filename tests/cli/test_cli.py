@@ -16,8 +16,10 @@ def test_run_prints_a_readable_table_and_writes_netcdf(tmp_path, capsys):
     assert main(["run", str(CHATGPT), "--samples", "20000", "--seed", "3", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "20,000 samples, seed 3" in printed
-    rows = {line.split()[1]: line for line in printed.splitlines() if line.startswith("2023-01 ")}
+    rows = {line.split()[1]: line for line in printed.splitlines() if line.startswith("2023-01   ") and line[10] != " "}
     assert set(rows) == set(simulate.load(CHATGPT).outputs)
+    regions = [line.split()[1] for line in printed.splitlines() if line.startswith("2023-01     ")]
+    assert regions == simulate.load(CHATGPT).regions.names      # co2_kg's regions, indented under it
     assert rows["energy_kwh"].endswith(" GWh")
     assert rows["fleet_energy_kwh"].endswith(" GWh")
     assert re.search(r" (t|kt)$", rows["co2_kg"])

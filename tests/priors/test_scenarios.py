@@ -86,8 +86,14 @@ def test_pue_applies_to_both_paths_once(model):
 
 def test_region_contributions_sum_to_co2(model):
     ds = model.run(samples=2000, seed=2, keep=2000)
-    parts = sum(ds[f"co2_{r}_kg_monthly_samples"].values for r in model.regions.names)
-    np.testing.assert_allclose(parts, ds["co2_kg_monthly_samples"].values, rtol=1e-12)
+    x = {str(n): ds["inputs"].sel(input=n).values for n in ds["input"].values}
+    energy = ds["energy_kwh_monthly_samples"].values[:, 0]
+    parts = sum(energy * x[f"share_{r}"] * x[f"grid_{r}_g_per_kwh"] / 1000 for r in model.regions.names)
+    np.testing.assert_allclose(parts, ds["co2_kg_monthly_samples"].values[:, 0], rtol=1e-12)
+    # each region's own quantiles sit beside the total's, and their means add up to its mean
+    by = ds["co2_kg_by_region_monthly_mean"]
+    assert list(by["region"].values) == model.regions.names
+    np.testing.assert_allclose(float(by.sum("region")[0]), float(ds["co2_kg_monthly_mean"][0]), rtol=1e-9)
 
 
 def test_bad_scenario_status_names_the_field(tmp_path):

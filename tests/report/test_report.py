@@ -54,7 +54,7 @@ def test_summary_numbers_equal_the_dataset(built):
     html_text = (built / "index.html").read_text()
     model = simulate.load(CHATGPT)
     shown = {}
-    for name in ("energy_kwh", "fleet_energy_kwh", "co2_kg", "co2_arizona_kg", "danish_people_equivalent"):
+    for name in ("energy_kwh", "fleet_energy_kwh", "co2_kg", "fleet_co2_kg", "danish_people_equivalent"):
         lo, mid, hi = ds[f"{name}_monthly"].sel(quantile=[0.05, 0.5, 0.95]).values[:, 0]
         long_name, median, interval, unit = _row(text, model.outputs[name].long_name)
         base = ds[f"{name}_monthly"].attrs["units"]
@@ -63,7 +63,7 @@ def test_summary_numbers_equal_the_dataset(built):
         assert interval == f"{format_number(lo / factor)} to {format_number(hi / factor)}"
         assert (f"<td>{html.escape(long_name, quote=False)}</td><td>{median}</td><td>{interval}</td>") in html_text
         shown[name] = unit
-    assert shown["co2_kg"] == shown["co2_arizona_kg"]     # one unit for every CO2 row, not t for one and kt for others
+    assert shown["co2_kg"] == shown["fleet_co2_kg"]     # one unit for every CO2 row, not t for one and kt for others
     prose = re.sub(r"\]\([a-z0-9_]+\.png\)", "]", text.split("## Variables, for scripts")[0])   # not file names
     assert "energy_kwh" not in prose and "ludvigsen_high" not in prose   # internal names only in the variables table
     assert "| `energy_kwh` | output |" in text

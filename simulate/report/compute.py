@@ -6,6 +6,7 @@ import dataclasses
 import numpy as np
 
 from ..plots.labels import month_labels, percentile_of
+from .disclosure import narrowing
 
 SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table (at most)
 TORNADO_SAMPLES = 100_000
@@ -27,6 +28,7 @@ class Report:
     figures: dict               # file stem -> (title, Figure)
     calibration: object = None  # prior/posterior Dataset when the model declares observations or [reconcile]
     sensitivity: dict = dataclasses.field(default_factory=dict)  # "sobol"/"tornado" -> Dataset, headline output
+    disclosure: dict = dataclasses.field(default_factory=dict)   # "disclosure"/"shapley" -> Dataset (report/disclosure.py)
 
 
 def monthly_quantile(ds, name, q, m):
@@ -93,7 +95,7 @@ def compute(model, samples: int, seed: int) -> Report:
     if model.observations or model.reconcile is not None:
         calibration = model.calibrate(samples=min(samples, KEEP_MAX), seed=seed, keep=5_000)
     return Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
-                  _sensitivity(model, headline, samples, seed))
+                  _sensitivity(model, headline, samples, seed), narrowing(model, headline, samples, seed))
 
 
 def _sensitivity(model, output, samples, seed) -> dict:

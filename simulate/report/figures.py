@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import plots
 from ..plots.labels import month_labels
 from .compute import SCENARIO_SAMPLES, TAG_MEANING, Report
+from .disclosure import disclosure_figures
 from .references import item_outputs, reference_figures
 from .yearly import is_long
 
@@ -39,6 +40,7 @@ def make_figures(report: Report) -> dict:
         figures["tornado"] = (f"{report.headline}: median with each input alone at its p5 and p95", fig)
         fig, _ = plots.sobol_bars(report.sensitivity["sobol"])
         figures["sobol"] = (f"{report.headline}: Sobol indices with 95% intervals", fig)
+    figures.update(disclosure_figures(report))
     if report.calibration is not None:
         fig, _ = plots.plot_prior_posterior(report.calibration, report.headline)
         figures["calibration_bands"] = (f"{report.headline}: prior and posterior", fig)

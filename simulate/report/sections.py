@@ -6,6 +6,7 @@ import json
 
 from ..plots.labels import format_number, month_labels, scale_with_counts, si
 from .compute import KEEP_MAX, Report, monthly_quantile
+from .disclosure import disclosure_blocks
 from .references import item_blocks, reference_blocks
 from .yearly import (
     is_long,
@@ -89,6 +90,7 @@ def blocks(report: Report, command_line: str) -> list:
         out.append(("figure", "paths"))
     if report.sensitivity:
         out += _sensitivity_blocks(report)
+    out += disclosure_blocks(report)
     if report.calibration is not None:
         out += _calibration_blocks(report, months)
     region_figures = [stem for stem in report.figures if stem.endswith("_by_region")]

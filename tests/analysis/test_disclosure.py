@@ -13,80 +13,30 @@ import simulate
 from simulate.analysis.conditional import Cells, bands_given, rank_cells, resample_weights, today
 from simulate.analysis.disclosure import cell_count, nested_disclosure
 from simulate.spec.correlation import spearman_to_normal
-from tests.helpers import load_text
+from tests.helpers import load_text, model_text
 
 Z95 = stats.norm.ppf(0.95)
 
-LINEAR = """
-[period]
-start = 2023-01-01
-end = 2023-01-01
-[parameters.a]
-dist = "normal"
-mean = 0
-sd = 1
-unit = "1"
-source = "test"
-[parameters.b]
-dist = "normal"
-mean = 0
-sd = 1
-unit = "1"
-source = "test"
-[parameters.c]
-dist = "normal"
-mean = 0
-sd = 2
-unit = "1"
-source = "test"
-[[correlations]]
-between = ["a", "b"]
-rank = 0.5
-source = "test"
-[[correlations]]
-between = ["b", "c"]
-rank = 0.3
-source = "test"
-[derived]
-y = { expr = "a + 2 * b + 0.5 * c", unit = "1" }
-[outputs]
-y = "mean"
-"""
+NORMAL = {"dist": "normal", "mean": 0}
+LINEAR = model_text({"a": {**NORMAL, "sd": 1}, "b": {**NORMAL, "sd": 1}, "c": {**NORMAL, "sd": 2}},
+                    {"y": {"expr": "a + 2 * b + 0.5 * c", "unit": "1"}}, {"y": "mean"},
+                    correlations=[("a", "b", 0.5), ("b", "c", 0.3)])
+PRODUCT = model_text(
+    {"visits": {"dist": "lognormal", "p5": 400e6, "p95": 900e6, "unit": "visits/month"},
+     "queries_per_visit": {"dist": "pert", "min": 2, "mode": 5, "max": 15, "unit": "queries/visit"},
+     "energy_per_query_kwh": {"dist": "lognormal", "p5": 0.001, "p95": 0.01, "unit": "kWh/query"},
+     "grid_g_per_kwh_unused": {"dist": "uniform", "min": 100, "max": 500, "unit": "gCO2e/kWh"}},
+    {"energy_kwh": "visits * day_share * queries_per_visit * energy_per_query_kwh"}, {"energy_kwh": "sum"},
+    end="2023-01-31")
 
-PRODUCT = """
-[period]
-start = 2023-01-01
-end = 2023-01-31
-[parameters.visits]
-dist = "lognormal"
-p5 = 400e6
-p95 = 900e6
-unit = "visits/month"
-source = "test"
-[parameters.queries_per_visit]
-dist = "pert"
-min = 2
-mode = 5
-max = 15
-unit = "queries/visit"
-source = "test"
-[parameters.energy_per_query_kwh]
-dist = "lognormal"
-p5 = 0.001
-p95 = 0.01
-unit = "kWh/query"
-source = "test"
-[parameters.grid_g_per_kwh_unused]
-dist = "uniform"
-min = 100
-max = 500
-unit = "gCO2e/kWh"
-source = "test"
-[derived]
-energy_kwh = "visits * day_share * queries_per_visit * energy_per_query_kwh"
-[outputs]
-energy_kwh = "sum"
-"""
+
+def dirichlet_text(g, m, concentration) -> str:
+    """co2 = e x grid / 1000: e uniform on [1, 3] kWh, grid from Dirichlet shares of fixed intensities."""
+    regions = "".join(f'[regions.r{i}]\nshare = {m[i]}\nintensity_g_per_kwh = {{ dist = "fixed", value = {g[i]}, '
+                      f'source = "t" }}\n' for i in range(len(g)))
+    return model_text({"e_kwh": {"dist": "uniform", "min": 1, "max": 3, "unit": "kWh"}},
+                      {"co2_kg": "e_kwh * grid_g_per_kwh / 1000"}, {"co2_kg": "sum"},
+                      extra=f'[regions]\nshares = "dirichlet"\nconcentration = {concentration}\nsource = "t"\n{regions}')
 
 
 def inside(ds, name, key, truth, k=3.0):
@@ -177,32 +127,10 @@ def test_product_of_independent_factors_matches_the_oracle(tmp_path):
 
 @pytest.fixture
 def only_model(tmp_path):
-    return load_text(tmp_path, """
-        [period]
-        start = 2023-01-01
-        end = 2023-01-01
-        [parameters.x]
-        dist = "lognormal"
-        p5 = 1
-        p95 = 10
-        unit = "1"
-        source = "t"
-        [parameters.k]
-        dist = "fixed"
-        value = 3
-        unit = "1"
-        source = "t"
-        [parameters.z]
-        dist = "uniform"
-        min = 0
-        max = 1
-        unit = "1"
-        source = "t"
-        [derived]
-        y = { expr = "k * x ** 2 + 0 * z", unit = "1" }
-        [outputs]
-        y = "mean"
-        """)
+    return load_text(tmp_path, model_text(
+        {"x": {"dist": "lognormal", "p5": 1, "p95": 10}, "k": {"dist": "fixed", "value": 3},
+         "z": {"dist": "uniform", "min": 0, "max": 1}},
+        {"y": {"expr": "k * x ** 2 + 0 * z", "unit": "1"}}, {"y": "mean"}))
 
 
 def test_an_input_read_with_no_effect_is_zero_within_its_interval(only_model):
@@ -229,28 +157,7 @@ def test_dirichlet_shares_are_disclosed_through_prior_draws(tmp_path):
     several columns, so the output is re-evaluated at prior draws of them): Var E[co2 | shares] =
     E[e]^2 Var(grid) / 1e6, and given the shares the band is grid(s) x e's band, E[grid] x 1.8 / 1000."""
     g, m, conc = np.array([100.0, 400.0, 800.0]), np.array([0.5, 0.3, 0.2]), 10.0
-    regions = "".join(f'[regions.r{i}]\nshare = {m[i]}\nintensity_g_per_kwh = {{ dist = "fixed", value = {g[i]}, '
-                      f'source = "t" }}\n' for i in range(3))
-    model = load_text(tmp_path, f"""
-[period]
-start = 2023-01-01
-end = 2023-01-01
-[parameters.e_kwh]
-dist = "uniform"
-min = 1
-max = 3
-unit = "kWh"
-source = "t"
-[regions]
-shares = "dirichlet"
-concentration = {conc}
-source = "t"
-{regions}
-[derived]
-co2_kg = "e_kwh * grid_g_per_kwh / 1000"
-[outputs]
-co2_kg = "sum"
-""")
+    model = load_text(tmp_path, dirichlet_text(g, m, conc))
     ds = model.sensitivity("co2_kg", "disclosure", samples=60_000, seed=4, n_resamples=100)
     var_g = (m @ g ** 2 - (m @ g) ** 2) / (conc + 1)
     assert inside(ds, "region shares", "variance_reduction", 2.0 ** 2 * var_g / 1e6)

@@ -16,7 +16,8 @@ from simulate.analysis.groups import Group
 from simulate.analysis.inputs import InputLaw
 from simulate.analysis.shapley import shapley_effects
 from simulate.spec.correlation import spearman_to_normal
-from tests.helpers import load_text
+from tests.analysis.test_disclosure import dirichlet_text
+from tests.helpers import load_text, model_text
 
 
 def within(result, key, truth, k=3.0):
@@ -51,43 +52,14 @@ def test_ishigami_shapley_effects(exact):
     assert np.all(res["shapley_high"][0] - res["shapley_low"][0] < 0.05)  # informative intervals
 
 
-LINEAR = """
-[period]
-start = 2023-01-01
-end = 2023-01-01
-[parameters.a]
-dist = "normal"
-mean = 0
-sd = 1
-unit = "1"
-source = "test"
-[parameters.b]
-dist = "normal"
-mean = 0
-sd = 1
-unit = "1"
-source = "test"
-[parameters.c]
-dist = "normal"
-mean = 0
-sd = 2
-unit = "1"
-source = "test"
-[parameters.unused]
-dist = "uniform"
-min = 0
-max = 1
-unit = "1"
-source = "test"
-[[correlations]]
-between = ["b", "c"]
-rank = 0.6
-source = "test"
-[derived]
-y = { expr = "a + b + c", unit = "1" }
-[outputs]
-y = "mean"
-"""
+NORMAL = {"dist": "normal", "mean": 0}
+LINEAR = model_text({"a": {**NORMAL, "sd": 1}, "b": {**NORMAL, "sd": 1}, "c": {**NORMAL, "sd": 2},
+                     "unused": {"dist": "uniform", "min": 0, "max": 1}},
+                    {"y": {"expr": "a + b + c", "unit": "1"}}, {"y": "mean"}, correlations=[("b", "c", 0.6)])
+
+
+def uniforms(**widths):
+    return {name: {"dist": "uniform", "min": 0, "max": width} for name, width in widths.items()}
 
 
 def gaussian_shapley(beta, cov):
@@ -142,33 +114,8 @@ def test_independent_inputs_lie_between_first_order_and_total_sobol(tmp_path):
     """y = a x b + c (independent uniforms): each Shapley effect lies between the input's first-order
     and total Sobol indices (here from the Sobol method on the same model), and equals
     V_i + V_ab / 2 (Owen 2014)."""
-    model = load_text(tmp_path, """
-        [period]
-        start = 2023-01-01
-        end = 2023-01-01
-        [parameters.a]
-        dist = "uniform"
-        min = 0
-        max = 1
-        unit = "1"
-        source = "t"
-        [parameters.b]
-        dist = "uniform"
-        min = 0
-        max = 2
-        unit = "1"
-        source = "t"
-        [parameters.c]
-        dist = "uniform"
-        min = 0
-        max = 1
-        unit = "1"
-        source = "t"
-        [derived]
-        y = { expr = "a * b + c", unit = "1" }
-        [outputs]
-        y = "mean"
-        """)
+    model = load_text(tmp_path, model_text(uniforms(a=1, b=2, c=1), {"y": {"expr": "a * b + c", "unit": "1"}},
+                                           {"y": "mean"}))
     shapley = model.sensitivity("y", "shapley", samples=300_000, seed=3).sortby("parameter")
     sobol = model.sensitivity("y", "sobol", samples=4096, seed=3).sortby("parameter")
     ma, va, mb, vb, vc = 0.5, 1 / 12, 1.0, 1 / 3, 1 / 12
@@ -186,28 +133,7 @@ def test_dirichlet_shares_are_one_input(tmp_path):
     """co2 = e x grid / 1000 with Dirichlet shares: for a product of independent inputs the Shapley
     effects are V_e + V_int / 2 and V_shares + V_int / 2 (Owen 2014), with V_int = Var e Var grid."""
     g, m, conc = np.array([100.0, 400.0, 800.0]), np.array([0.5, 0.3, 0.2]), 10.0
-    regions = "".join(f'[regions.r{i}]\nshare = {m[i]}\nintensity_g_per_kwh = {{ dist = "fixed", value = {g[i]}, '
-                      f'source = "t" }}\n' for i in range(3))
-    model = load_text(tmp_path, f"""
-[period]
-start = 2023-01-01
-end = 2023-01-01
-[parameters.e_kwh]
-dist = "uniform"
-min = 1
-max = 3
-unit = "kWh"
-source = "t"
-[regions]
-shares = "dirichlet"
-concentration = {conc}
-source = "t"
-{regions}
-[derived]
-co2_kg = "e_kwh * grid_g_per_kwh / 1000"
-[outputs]
-co2_kg = "sum"
-""")
+    model = load_text(tmp_path, dirichlet_text(g, m, conc))
     ds = model.sensitivity("co2_kg", "shapley", samples=200_000, seed=5).sortby("parameter")
     mean_g, var_g = m @ g, (m @ g ** 2 - (m @ g) ** 2) / (conc + 1)
     mean_e, var_e = 2.0, 1 / 3
@@ -220,27 +146,8 @@ co2_kg = "sum"
 
 def test_daily_shapley_has_a_date_dimension(tmp_path):
     """out = (a + 2 b) x day_share: every day splits its variance 1 : 4 between a and b."""
-    model = load_text(tmp_path, """
-        [period]
-        start = 2023-01-01
-        end = 2023-01-05
-        [parameters.a]
-        dist = "uniform"
-        min = 0
-        max = 1
-        unit = "1"
-        source = "t"
-        [parameters.b]
-        dist = "uniform"
-        min = 0
-        max = 1
-        unit = "1"
-        source = "t"
-        [derived]
-        out = { expr = "(a + 2 * b) * day_share", unit = "1" }
-        [outputs]
-        out = "sum"
-        """)
+    model = load_text(tmp_path, model_text(uniforms(a=1, b=1), {"out": {"expr": "(a + 2 * b) * day_share", "unit": "1"}},
+                                           {"out": "sum"}, end="2023-01-05"))
     ds = model.sensitivity("out", "shapley", samples=100_000, seed=6, daily=True)
     assert ds["shapley"].dims == ("parameter", "date") and ds.sizes["date"] == 5
     ok, value, truth = within(ds.sel(parameter=["a", "b"]), "shapley", np.array([[0.2], [0.8]]))

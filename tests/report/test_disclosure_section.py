@@ -8,7 +8,7 @@ from simulate.plots.labels import si
 from simulate.report.disclosure import console_table, disclosure_blocks, disclosure_figures, narrowing
 from simulate.report.write import write_report
 from tests.analysis.test_disclosure import PRODUCT
-from tests.helpers import load_text, write_model
+from tests.helpers import load_text, model_text, write_model
 
 
 @pytest.fixture(scope="module")
@@ -54,18 +54,7 @@ def test_figures_and_console_table(section):
 
 
 def test_nothing_to_say_when_every_input_is_fixed(tmp_path):
-    model = load_text(tmp_path, """
-        [period]
-        start = 2023-01-01
-        end = 2023-01-01
-        [parameters.x]
-        dist = "fixed"
-        value = 2
-        unit = "1"
-        source = "t"
-        [outputs]
-        x = "mean"
-        """)
+    model = load_text(tmp_path, model_text({"x": {"dist": "fixed", "value": 2}}, {}, {"x": "mean"}))
     report = SimpleNamespace(model=model, headline="x", disclosure=narrowing(model, "x", 1000, 0))
     assert report.disclosure == {} and disclosure_blocks(report) == [] and disclosure_figures(report) == {}
 

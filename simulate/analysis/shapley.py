@@ -183,8 +183,9 @@ def _evaluate(func, X):
 def shapley(model, program, chosen, target, samples, seed, confidence=CONFIDENCE):
     """Shapley effects of ``target`` for the ``chosen`` groups, as a Dataset over ``parameter``.
 
-    Every input the target reads, or that is correlated with one it reads, is a player; an
-    independent input the target does not read has an effect of exactly 0 (a null player).
+    Every input the target reads, or that is correlated with one it reads, is a player, chosen or
+    not (a Shapley effect depends on all the others); an independent input the target does not
+    read has an effect of exactly 0 (a null player).
     """
     law = InputLaw.of_model(model, program)
     used, dependent = used_groups(model, law.groups, target.output), law.dependent()

@@ -38,6 +38,7 @@ from .target import coords_for, dims_for, evaluator
 N_INNER = 3                 # inner draws per outer draw (Song et al. 2016 recommend 3)
 MIN_OUTER_EXACT = 64        # outer draws per subset below which random permutations are used instead
 EVAL_CELLS = 8_000_000      # output values (rows x days) evaluated at once
+MAX_PLAYERS = 62            # subsets are int64 bit masks
 
 
 def shapley_effects(func, law: InputLaw, players, evaluations: int, *, seed: int = 0, n_inner: int = N_INNER,
@@ -79,6 +80,9 @@ def shapley_effects(func, law: InputLaw, players, evaluations: int, *, seed: int
     """
     rng = np.random.default_rng(seed)
     d = len(players)
+    if d > MAX_PLAYERS:
+        raise ModelError(f"Shapley effects here take at most {MAX_PLAYERS} inputs (subsets are bit masks)",
+                         field="parameters", value=d, fix="group inputs (e.g. fix the least influential) and rerun")
     constant = set(range(len(law.groups))) - set(players)
     full = 2 ** d - 1
     singles = 1 << np.arange(d)

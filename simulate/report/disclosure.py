@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from .. import plots
 from ..plots.disclosure import change_words
 from ..plots.labels import si
@@ -58,8 +60,8 @@ def disclosure_blocks(report) -> list:
     narrower = [n for n in singles if float(ds.sel(parameter=n)["width_reduction_low"]) > 0]
     out = [("h", 2, "What would narrow the band"),
            ("p", f"Today the 90% interval of {ds.attrs['target']} runs from {si(float(ds['today_low']), unit)} to "
-                 f"{si(float(ds['today_high']), unit)}: {si(float(ds['today_width']), unit)} wide, a factor of "
-                 f"{float(ds['today_ratio']):.3g} from its 5th to its 95th percentile. If one input were published "
+                 f"{si(float(ds['today_high']), unit)}: {si(float(ds['today_width']), unit)} wide"
+                 f"{_factor(ds['today_ratio'], ' from its 5th to its 95th percentile')}. If one input were published "
                  f"exactly, the interval would be that of the output given the published value. Read from "
                  f"{int(ds.attrs['samples']):,} draws of the model ({ds.attrs['cells']} equal-probability cells of "
                  f"each input's values; 95% bootstrap intervals over {int(ds.attrs['n_resamples'])} resamples).")]
@@ -74,8 +76,7 @@ def disclosure_blocks(report) -> list:
         one = ds.sel(parameter=best_pair)
         a, b = best_pair.split(" & ")
         out.append(("p", f"Published together, `{a}` and `{b}` would leave an interval {si(float(one['expected_width']), unit)} "
-                         f"wide on average ({change_words(one)} than today), a factor of "
-                         f"{float(one['expected_ratio']):.3g} from bottom to top."))
+                         f"wide on average ({change_words(one)} than today){_factor(one['expected_ratio'])}."))
     rows = []
     for name in singles + pairs:
         one = ds.sel(parameter=name)
@@ -106,11 +107,16 @@ def disclosure_blocks(report) -> list:
     return out
 
 
+def _factor(ratio, where=" from bottom to top") -> str:
+    """", a factor of 6.2 from bottom to top", or nothing when the band reaches 0 or below."""
+    return "" if not np.isfinite(float(ratio)) else f", a factor of {float(ratio):.3g}{where}"
+
+
 def _sentence(one, name, unit) -> str:
     """One disclosure in words: the band it would leave, on average and for a middling value."""
     return (f"Publishing `{name}` would leave an interval {si(float(one['expected_width']), unit)} wide on average "
             f"(95% interval {si(float(one['expected_width_low']), unit)} to {si(float(one['expected_width_high']), unit)}), "
-            f"{change_words(one)} than today, a factor of {float(one['expected_ratio']):.3g} from bottom to top. For a "
+            f"{change_words(one)} than today{_factor(one['expected_ratio'])}. For a "
             f"middling published value it would read {si(float(one['typical_low']), unit)} to "
             f"{si(float(one['typical_high']), unit)}; depending on the value, its width would lie between "
             f"{si(float(one['width_p5']), unit)} and {si(float(one['width_p95']), unit)} (5th to 95th percentile). "

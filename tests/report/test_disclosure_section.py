@@ -69,3 +69,13 @@ def test_a_report_carries_the_section(tmp_path):
     for stem in ("disclosure", "shapley"):
         assert (out / f"{stem}.png").stat().st_size > 5000 and (out / f"{stem}.svg").exists()
     assert "Shapley effects beside first-order and total indices" in (out / "index.html").read_text()
+
+
+def test_an_output_that_crosses_zero_gets_no_ratio(tmp_path):
+    """y = a + 2b + c/2 crosses 0, so a p95/p5 ratio means nothing: the sentences leave it out."""
+    from tests.analysis.test_disclosure import LINEAR
+
+    model = load_text(tmp_path, LINEAR)
+    report = SimpleNamespace(model=model, headline="y", disclosure=narrowing(model, "y", 5000, 1))
+    text = " ".join(b[1] for b in disclosure_blocks(report) if b[0] == "p")
+    assert "1. Publishing `" in text and "a factor of" not in text and "nan" not in text

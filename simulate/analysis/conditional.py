@@ -1,5 +1,5 @@
-"""The output's band given an input, from one run's draws: cells of equal prior mass, a straight-line
-fit inside each, residual quantiles, and a Poisson bootstrap.
+"""The output's band given an input, from one run's draws: cells of equal prior mass, a fit inside
+each, residual quantiles, and a Poisson bootstrap.
 
 Knowing input X exactly turns the output's law into the law of Y given X = x, for an x the
 disclosure draws from X's prior. From n joint draws (X_r, Y_r) this is estimated without new
@@ -17,8 +17,10 @@ bins; Strong, Oakley & Brennan 2014, Med. Decis. Making 34:311, who regress on t
   map), the line fitted to log Y against the logs of positive inputs: products of inputs, which
   every model here is made of, become sums there, the line then fits a power law exactly and the
   residuals lose the heavy upper tail whose noise would widen the band;
-- Var(E[Y|X]) is the variance of the fitted values minus its noise: each cell's fit of q
-  coefficients adds q x sigma_k^2 to the sum of squares (the trace of its hat matrix);
+- Var(E[Y|X]) is the variance of fitted values minus their noise, from a quadratic surface in the
+  inputs inside each cell (E[Y|x] bends across a cell when Y is a power or a ratio of x): each
+  cell's fit of q coefficients adds q x sigma_k^2 to the sum of squares (the trace of its hat
+  matrix), which is taken off;
 - Monte Carlo intervals come from a Poisson bootstrap (weights Poisson(1) per draw; Hanley &
   MacGibbon 2006, Comput. Methods Programs Biomed. 83:57) with the cells held fixed.
 

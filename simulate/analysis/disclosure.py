@@ -3,8 +3,8 @@ inputs, is known exactly.
 
 For an estimation problem the value of perfect partial information about an input X is the
 expected reduction of the output's variance, ``Var(E[Y | X])`` (the R package ``voi``'s
-``evppivar``: Jackson et al. 2019, Med. Decis. Making 39:346; Heath et al. 2017, Med. Decis.
-Making 37:747). Readers quote bands, so each disclosure also gets the band it would leave: the
+``evppivar``: Jackson, Presanis, Conti & De Angelis 2019, J. Am. Stat. Assoc. 114:1436; Heath et
+al. 2017, Med. Decis. Making 37:747). Readers quote bands, so each disclosure also gets the band it would leave: the
 5th and 95th percentiles of Y given X = x, for x drawn from X's prior, summarised as the expected
 width of the 90% interval and its expected p95/p5 ratio beside today's, and the whole
 "preposterior" distribution of that width ("how narrow could the band get if they published it").
@@ -114,8 +114,9 @@ def disclosure(model, program, chosen, target, samples, seed, n_resamples=N_RESA
                      "confidence_level": confidence, "band": "5th to 95th percentile",
                      "unused_parameters": ", ".join(unused), "pairs_left_out": ", ".join(skipped),
                      "estimator": "one run's kept draws cut into equal-mass cells by the input's rank (a pair: "
-                                  "nested), a line fitted in each cell, residual quantiles (Hyndman-Fan type 6); "
-                                  "Var E[Y|X] with each cell's fitting noise removed; Poisson bootstrap intervals "
+                                  "nested); the band: a line in each cell (in logs for a positive output) and "
+                                  "residual quantiles (Hyndman-Fan type 8); Var E[Y|X]: a quadratic surface in each "
+                                  "cell, its fitting noise removed; Poisson bootstrap intervals "
                                   "(Strong & Oakley 2013; Strong, Oakley & Brennan 2014)"})
     return ds
 
@@ -236,7 +237,7 @@ def nested_disclosure(model, output: str, parameter: str, *, month: str | None =
     dict
         ``expected_width``, ``expected_ratio``, ``variance_reduction`` and their standard errors
         ``*_se`` (collapsed strata: adjacent strata paired, Cochran 1977, Sampling Techniques,
-        sec. 5A.12), the disclosed ``values`` and each run's ``widths``, in the output's unit.
+        ch. 5A), the disclosed ``values`` and each run's ``widths``, in the output's unit.
     """
     target = target_for(model, output, month, False)
     params = {p.name: p for p in model.all_parameters()}

@@ -17,7 +17,7 @@ permutation) share that draw and the variates of their inner draws, Var(Y) inclu
 numbers: the differences c(J) - c(J - {i}) then carry little noise, and the effects sum to one
 exactly). Intervals are normal, from the spread over the independent outer draws (or
 permutations) of each effect's share, linearised as a ratio estimator (Cochran 1977, Sampling
-Techniques, sec. 6.4). Beside each effect: ``first_order = Var(E[Y | X_i]) / Var(Y)`` and
+Techniques, ch. 6). Beside each effect: ``first_order = Var(E[Y | X_i]) / Var(Y)`` and
 ``total_order = E[Var(Y | X_-i)] / Var(Y)``, the full first-order and total indices under
 dependence (Kucherenko, Tarantola & Annoni 2012, Comput. Phys. Commun. 183:937), which are the
 Sobol indices when inputs are independent.

@@ -83,7 +83,7 @@ def gaussian_shapley(beta, cov):
 def test_linear_gaussian_with_correlated_inputs(tmp_path):
     """y = a + b + c, b and c rank-correlated (normal-score r = 2 sin(pi 0.6 / 6)): the Shapley
     effects against the exact subset sum, itself checked against Iooss & Prieur's closed form for
-    this case (2019, Int. J. Uncertainty Quantification 9:493, sec. 3.1: Sh_a = s_a^2, Sh_b =
+    this case (2019, Int. J. Uncertainty Quantification 9:493: Sh_a = s_a^2, Sh_b =
     s_b^2 (1 - r^2/2) + r^2 s_c^2 / 2 + r s_b s_c, Sh_c likewise); the first-order and total
     indices are Var E[y | X_i] / Var y and 1 - Var E[y | X_-i] / Var y."""
     model = load_text(tmp_path, LINEAR)

@@ -111,17 +111,18 @@ def _report(args):
 
 
 # -- sensitivity -------------------------------------------------------------------------------------
-SENSITIVITY_METHODS = ("sobol", "tornado", "rank")
+SENSITIVITY_METHODS = ("sobol", "tornado", "rank", "shapley", "disclosure")
 
 
 def _sensitivity_arguments(parser):
     parser.add_argument("priors", help="model file (TOML)")
     parser.add_argument("--output", required=True, help="the output to analyse, e.g. energy_kwh")
-    parser.add_argument("--method", choices=SENSITIVITY_METHODS, default="sobol", help="sobol (default), tornado or rank")
+    parser.add_argument("--method", choices=SENSITIVITY_METHODS, default="sobol", help="sobol (default), tornado, rank, shapley or disclosure")
     parser.add_argument("--month", help="month YYYY-MM of the monthly total (default: the first month)")
     parser.add_argument("--daily", action="store_true", help="indices for every day instead of one month")
-    parser.add_argument("--samples", type=int, help="Sobol base samples (power of 2, default 4096) or "
-                        "Monte Carlo samples per run (tornado, rank; default 100000)")
+    parser.add_argument("--samples", type=int, help="Sobol base samples (power of 2, default 4096), "
+                        "Monte Carlo samples per run (tornado, rank, disclosure; default 100000) or "
+                        "model evaluations (shapley; default 2^20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--scenario", help="fix parameters at a named scenario of the model file first")
     parser.add_argument("--out", help="write the result Dataset to this netCDF file")
@@ -153,7 +154,8 @@ COMMANDS = {
     "run": ("sample a model and print median and 90%% interval per month", _run_arguments, _run),
     "check": ("validate a model file and list its parameters with units and sources", _check_arguments, _check),
     "report": ("write an HTML/markdown report with figures, tables and results.nc", _report_arguments, _report),
-    "sensitivity": ("rank a model's inputs by their effect on one output (Sobol, tornado, rank)",
+    "sensitivity": ("rank a model's inputs by their effect on one output (Sobol, tornado, rank, Shapley, "
+                    "or the band left once each is disclosed)",
                     _sensitivity_arguments, _sensitivity),
 }
 

@@ -66,6 +66,23 @@ source = "test law"
 """
 
 
+def model_text(parameters: dict, derived: dict, outputs: dict, *, correlations=(), start: str = "2023-01-01",
+               end: str = "2023-01-01", extra: str = "") -> str:
+    """A model file: ``parameters`` name -> distribution table (unit "1" and a test source unless
+    given), ``derived`` name -> expression (a string, or a table with ``expr``), ``outputs`` name ->
+    aggregate, ``correlations`` as (a, b, Spearman rank) triples; ``extra`` TOML is appended."""
+    blocks = [f"[period]\nstart = {start}\nend = {end}\n"]
+    for name, spec in parameters.items():
+        table = {"unit": "1", "source": "test", **spec}
+        blocks.append(f"[parameters.{name}]\n" + "\n".join(f"{k} = {toml_value(v)}" for k, v in table.items()) + "\n")
+    for a, b, rank in correlations:
+        blocks.append(f'[[correlations]]\nbetween = ["{a}", "{b}"]\nrank = {rank}\nsource = "test"\n')
+    blocks.append(extra)
+    blocks.append("[derived]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in derived.items()))
+    blocks.append("[outputs]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in outputs.items()))
+    return "\n".join(blocks)
+
+
 def without_volatile(ds):
     """The Dataset with the attrs that legitimately change between runs (wall clock) removed."""
     ds = ds.copy()

@@ -126,7 +126,7 @@ def input_groups(model, program, join_correlated: bool = True, by_coordinate: bo
         dists = tuple(_marginal(flat, program.draw_keys[c]) for c in cols)
         groups.append(Group(key, members, cols, (Block("ppf", cols, dists),),
                             fixed=all(d.family == "fixed" for d in dists)))
-    return _join_correlated(model, program, groups) if join_correlated else groups
+    return _join_correlated(model, program, groups, join_correlated)
 
 
 def _marginal(flat, key):
@@ -135,23 +135,37 @@ def _marginal(flat, key):
     return param.for_month(month) if month else param.dist
 
 
-def _join_correlated(model, program, groups):
-    """Groups linked by rank correlations become one group; each correlated set inside it is one
-    copula block, drawn from the same Gaussian copula as the kernel."""
+def _join_correlated(model, program, groups, join: bool = True):
+    """Correlated draws inside one group become a copula block of it, drawn from the same Gaussian
+    copula as the kernel; with ``join``, groups linked by correlations become one group too (else
+    each keeps the correlations among its own members only)."""
     column_of = {key[0]: c for c, key in enumerate(program.draw_keys) if not key[1]}
     for names in correlated_sets(model.correlations):
         cols = [column_of[n] for n in names]
         touched = [g for g in groups if set(g.columns) & set(cols)]
-        links = [c for c in model.correlations if set(c.between) <= set(names)]
-        chol = cholesky_of(names, links, path=model.path)
-        copula = Block("copula", tuple(cols), tuple(_marginal(model.flat, program.draw_keys[c]) for c in cols),
-                       chol=chol)
-        kept = tuple(_without(b, cols) for g in touched for b in g.blocks)
+        if not join and len(touched) > 1:   # each group keeps the correlations among its own members
+            for g in touched:
+                inside = [n for n, c in zip(names, cols) if c in g.columns]
+                if len(inside) > 1:
+                    groups = [_with_copula(model, program, h, inside) if h is g else h for h in groups]
+            continue
         joined = Group(" + ".join(g.name for g in touched),
                        tuple(m for g in touched for m in g.members), tuple(c for g in touched for c in g.columns),
-                       tuple(b for b in kept if b.columns) + (copula,))
-        groups = [g for g in groups if g not in touched] + [joined]
+                       tuple(b for g in touched for b in g.blocks))
+        groups = [g for g in groups if g not in touched] + [_with_copula(model, program, joined, names)]
     return sorted(groups, key=lambda g: min(g.columns))
+
+
+def _with_copula(model, program, group, names):
+    """``group`` with the draws ``names`` (rank-correlated) taken out of its blocks into one copula block."""
+    column_of = {key[0]: c for c, key in enumerate(program.draw_keys) if not key[1]}
+    cols = [column_of[n] for n in names]
+    links = [c for c in model.correlations if set(c.between) <= set(names)]
+    copula = Block("copula", tuple(cols), tuple(_marginal(model.flat, program.draw_keys[c]) for c in cols),
+                   chol=cholesky_of(names, links, path=model.path))
+    kept = tuple(_without(b, cols) for b in group.blocks)
+    return Group(group.name, group.members, group.columns, tuple(b for b in kept if b.columns) + (copula,),
+                 group.fixed)
 
 
 def _without(block, cols):

@@ -1,11 +1,13 @@
 """Sensitivity analysis: which assumption drives the spread of an output, in a month or on each day.
 
-Three methods, each returning an ``xarray.Dataset`` indexed by ``parameter`` (sorted, most
-influential first): ``sobol`` (:mod:`.sobol`), ``tornado`` (:mod:`.tornado`) and ``rank``
-(:mod:`.rank`); :func:`simulate.analysis.sweep.sweep` stacks whole runs along a parameter.
-Inputs are analysed as groups (:mod:`.groups`): a parameter with all its months, the Dirichlet
-region shares, or (for Sobol and rank) a set of correlated parameters. The ``members`` coordinate
-of every result lists each group's draws.
+Five methods, each returning an ``xarray.Dataset`` indexed by ``parameter`` (sorted, most
+influential first): ``sobol`` (:mod:`.sobol`), ``tornado`` (:mod:`.tornado`), ``rank``
+(:mod:`.rank`), ``shapley`` (:mod:`.shapley`: variance shares valid under correlations) and
+``disclosure`` (:mod:`.disclosure`: the band left once an input, or a pair, is known exactly);
+:func:`simulate.analysis.sweep.sweep` stacks whole runs along a parameter. Inputs are analysed as
+groups (:mod:`.groups`): a parameter with all its months, the Dirichlet region shares, or (for
+Sobol and rank) a set of correlated parameters. The ``members`` coordinate of every result lists
+each group's draws.
 """
 from __future__ import annotations
 
@@ -17,14 +19,19 @@ import xarray as xr
 
 from ..engine.compiler import compile_model
 from ..errors import ModelError
+from .disclosure import disclosure
 from .groups import input_groups
 from .rank import rank
+from .shapley import shapley
 from .sobol import CONFIDENCE, N_RESAMPLES, check_sobol_samples, sobol
 from .target import target_for
 from .tornado import tornado
 
-METHODS = ("sobol", "tornado", "rank")
-DEFAULT_SAMPLES = {"sobol": 4096, "tornado": 100_000, "rank": 100_000}
+METHODS = ("sobol", "tornado", "rank", "shapley", "disclosure")
+DEFAULT_SAMPLES = {"sobol": 4096, "tornado": 100_000, "rank": 100_000, "shapley": 1 << 20, "disclosure": 100_000}
+SORT_KEY = {"sobol": "first_order", "tornado": "swing", "rank": "abs_rho", "shapley": "shapley",
+            "disclosure": "width_reduction"}
+JOINS_CORRELATED = ("sobol", "rank")     # the others analyse each correlated parameter on its own
 
 
 def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, samples: int | None = None,
@@ -38,10 +45,12 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     model : Model
     output : str
         An output name.
-    method : {"sobol", "tornado", "rank"}
+    method : {"sobol", "tornado", "rank", "shapley", "disclosure"}
     samples : int, optional
         Sobol base samples (a power of 2; the model is evaluated samples x (groups + 2) times,
-        default 4096) or the Monte Carlo samples of each tornado or rank run (default 100,000).
+        default 4096), the Monte Carlo samples of each tornado, rank or disclosure run (default
+        100,000; a disclosure keeps them all), or the model evaluations of a Shapley design
+        (default 2^20).
     seed : int
     month : str, optional
         "YYYY-MM" of the monthly total (or mean) analysed; default the first month.
@@ -50,7 +59,8 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     parameters : list of str, optional
         Only these groups (names as in the result's ``parameter``, or "region shares").
     n_resamples, confidence
-        Bootstrap resamples and confidence level of the Sobol intervals.
+        Bootstrap resamples and confidence level of the Sobol and disclosure intervals (the
+        confidence level of the Shapley intervals).
     by_coordinate : bool
         Rank each coordinate of a parameter over dimensions on its own ("shipped[2024]") instead
         of the parameter as one group ("shipped[*]").
@@ -60,7 +70,13 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     xarray.Dataset
         Indexed by ``parameter``, most influential first; its variables depend on ``method``
         (``first_order``, ``total_order`` and their interval ends; ``output_low``,
-        ``output_high`` and ``swing`` in the output's unit; ``rho``).
+        ``output_high`` and ``swing`` in the output's unit; ``rho``; ``shapley`` beside the
+        ``first_order`` and ``total_order`` indices under the correlations; for a disclosure,
+        single inputs then pairs "a & b" (``disclosed`` 1 or 2): ``expected_width``,
+        ``expected_ratio``, ``width_reduction``, ``variance_reduction``, ``variance_fraction``
+        with interval ends, ``width_p5``/``width_p50``/``width_p95`` (the width over the values
+        the disclosure may take), ``typical_low``/``typical_high``, per-cell bands, and today's
+        band as ``today_low``, ``today_high``, ``today_width``, ``today_ratio``).
     """
     if method not in METHODS:
         raise ModelError("is not a sensitivity method", path=model.path, field="method", value=method,
@@ -73,16 +89,20 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
         raise ModelError("must be an integer of at least 100", path=model.path, field="samples", value=samples,
                          fix=f"use e.g. {DEFAULT_SAMPLES[method]}")
     program = compile_model(model)
-    groups = input_groups(model, program, join_correlated=method != "tornado", by_coordinate=by_coordinate)
+    groups = input_groups(model, program, join_correlated=method in JOINS_CORRELATED, by_coordinate=by_coordinate)
     chosen = _choose(model, groups, parameters, method)
     started = time.perf_counter()
     if method == "sobol":
         ds = sobol(model, program, groups, chosen, target, samples, seed, n_resamples, confidence)
     elif method == "tornado":
         ds = tornado(model, program, chosen, target, samples, seed)
+    elif method == "shapley":
+        ds = shapley(model, program, chosen, target, samples, seed, confidence)
+    elif method == "disclosure":
+        ds = disclosure(model, program, chosen, target, samples, seed, n_resamples, confidence)
     else:
         ds = rank(model, program, groups, chosen, target, samples, seed)
-    ds = _sorted(ds, "first_order" if method == "sobol" else "swing" if method == "tornado" else "abs_rho")
+    ds = _sorted(ds, SORT_KEY[method])
     fixed = [g.name for g in groups if g.fixed]
     ds.attrs.update({
         "method": method, "output": output, "target": target.label(model),
@@ -110,6 +130,10 @@ def _validity(model, method) -> str:
     return {"sobol": "valid: correlated parameters are one group, and groups are independent",
             "tornado": "one-at-a-time swings of marginals; with correlated inputs they ignore the partners' shift",
             "rank": "Spearman correlations include the effect of correlated partners; use sobol for attribution",
+            "shapley": "valid: each correlated parameter is its own input, sampled given the others through "
+                       "the Gaussian copula",
+            "disclosure": "valid: a disclosed input's correlated partners keep their joint draws, so its value "
+                          "includes what it reveals about them",
             }[method]
 
 
@@ -137,6 +161,9 @@ def _choose(model, groups, parameters, method):
 
 
 def _sorted(ds, key):
+    """Largest ``key`` first (its largest value over dates), within each count of inputs
+    ``disclosed`` together when the result has that coordinate."""
     score = ds[key].max("date") if "date" in ds[key].dims else ds[key]
-    order = np.argsort(-np.nan_to_num(score.values, nan=-np.inf), kind="stable")
+    size = ds["disclosed"].values if "disclosed" in ds.coords else np.zeros(ds.sizes["parameter"])
+    order = np.lexsort((-np.nan_to_num(score.values, nan=-np.inf), size))
     return ds.isel(parameter=order)

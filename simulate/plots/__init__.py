@@ -20,6 +20,7 @@ _HOMES = {
     "sweep_bands": "sensitivity", "figure_for": "sensitivity",
     "plot_prior_posterior": "calibration", "plot_path_agreement": "calibration",
     "plot_convergence": "convergence",
+    "disclosure_bands": "disclosure", "shapley_bars": "disclosure",
 }
 __all__ = sorted(_HOMES)
 

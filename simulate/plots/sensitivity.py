@@ -166,7 +166,8 @@ def sweep_bands(ds, output: str, month: int = 0, ax=None):
 
 
 def figure_for(ds):
-    """The natural chart for a sensitivity result: a tornado, Sobol bars, or indices over time.
+    """The natural chart for a sensitivity result: a tornado, Sobol bars, indices over time, the
+    bands after each disclosure, or Shapley bars.
 
     Parameters
     ----------
@@ -178,6 +179,9 @@ def figure_for(ds):
     (Figure, Axes)
     """
     method = ds.attrs.get("method")
+    if method in ("disclosure", "shapley"):   # their charts live in plots/disclosure.py
+        from .disclosure import disclosure_bands, shapley_bars
+        return disclosure_bands(ds) if method == "disclosure" else shapley_bars(ds)
     if method == "tornado":
         return tornado_chart(ds)
     if method == "sobol":

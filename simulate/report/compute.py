@@ -11,6 +11,8 @@ SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity ta
 TORNADO_SAMPLES = 100_000
 KEEP_MAX = 1_000_000        # per-sample draws kept for percentiles (memory: ~200 bytes per sample)
 SCENARIO_SAMPLES = 4096     # samples per scenario or corner run (their pinned outputs are constants)
+DISCLOSURE_SAMPLES = 100_000     # kept draws the disclosures are read from (at most)
+SHAPLEY_EVALUATIONS = 1 << 20    # model evaluations of the Shapley design (at most)
 NEGLIGIBLE = 0.005          # a Sobol total index below this at its upper 95% bound: the input is not drawn
 TAG_MEANING = {"S": "read in the source", "S2": "read in a secondary source", "I": "inferred (arithmetic shown)",
                "U": "not known for certain", "": "no status given"}
@@ -31,6 +33,7 @@ class Report:
     boundaries: list = dataclasses.field(default_factory=list)   # outputs on a published figure's own boundary
     focus: int = 0              # the month the distribution figures and the sensitivity analysis show
     headline_values: tuple = ()  # (p5, median, p95) of the headline output over the headline window
+    disclosure: dict = dataclasses.field(default_factory=dict)   # "disclosure"/"shapley" -> Dataset (report/disclosure.py)
 
 
 def monthly_quantile(ds, name, q, m):
@@ -103,6 +106,7 @@ def compute(model, samples: int, seed: int) -> Report:
     focus = focus_month(ds)
     report = Report(model, ds, headline, compared, scenario_rows, corner_rows, {}, calibration,
                     _sensitivity(model, headline, samples, seed, months[focus]), boundaries, focus)
+    report.disclosure = narrowing(model, headline, samples, seed, months[focus])
     return report
 
 
@@ -131,3 +135,15 @@ def _sensitivity(model, output, samples, seed, month) -> dict:
     return {"sobol": sobol.drop_sel(parameter=inert),
             "tornado": tornado.drop_sel(parameter=[n for n in inert if n in tornado["parameter"].values]),
             "inert": inert}
+
+
+def narrowing(model, output: str, samples: int, seed: int, month: str | None = None) -> dict:
+    """``{"disclosure": Dataset, "shapley": Dataset}`` for ``output`` in the report's ``month``
+    (default the first; empty when every input is fixed)."""
+    if all(p.dist is not None and p.dist.family == "fixed" and not p.by_month for p in model.all_parameters()):
+        return {}
+    month = month or model.period.months[0]
+    return {"disclosure": model.sensitivity(output, "disclosure", samples=min(samples, DISCLOSURE_SAMPLES),
+                                            seed=seed, month=month),
+            "shapley": model.sensitivity(output, "shapley", samples=min(max(samples, 1 << 14), SHAPLEY_EVALUATIONS),
+                                         seed=seed, month=month)}

@@ -5,6 +5,7 @@ from .. import plots
 from ..plots.axes import spans_decades
 from ..plots.labels import day_words, month_labels, month_words
 from .compute import SCENARIO_SAMPLES, Report
+from .disclosure import disclosure_figures
 from .headline import group_label
 from .references import item_outputs, reference_figures
 from .yearly import is_long
@@ -46,6 +47,7 @@ def make_figures(report: Report) -> dict:
         figures["tornado"] = (f"{headline.short}, {when}: median with each input alone at its p5 and p95", fig)
         fig, _ = plots.sobol_bars(report.sensitivity["sobol"], labels=labels, title=title)
         figures["sobol"] = (f"{headline.short}, {when}: Sobol indices with 95% intervals", fig)
+    figures.update(disclosure_figures(report))
     if report.calibration is not None:
         shown = list(model.reconcile.paths) if model.reconcile is not None else [report.headline]
         fig, _ = plots.plot_prior_posterior(report.calibration, shown)

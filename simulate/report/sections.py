@@ -13,6 +13,7 @@ import numpy as np
 
 from ..plots.labels import day_words, format_number, month_labels, month_words, percentile_text, unit_for_series
 from .compute import KEEP_MAX, Report, monthly_quantile
+from .disclosure import disclosure_blocks
 from .headline import group_label, headline_block
 from .references import item_blocks, reference_blocks
 from .yearly import is_long, yearly_corner_rows, yearly_results_rows, yearly_scenario_rows
@@ -37,6 +38,7 @@ def blocks(report: Report, command_line: str) -> list:
         out.append(("figure", "paths"))
     if report.sensitivity:
         out += _sensitivity_blocks(report)
+    out += disclosure_blocks(report)
     if report.calibration is not None:
         out += _calibration_blocks(report, month_labels(ds))
     region_figures = [stem for stem in report.figures if stem.endswith("_by_region")]

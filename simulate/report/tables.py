@@ -76,6 +76,9 @@ def parameter_table(model) -> str:
 def ranked_table(ds) -> str:
     """The result as a plain-text table, most influential first."""
     method = ds.attrs["method"]
+    if method in ("shapley", "disclosure"):      # their tables live with their report section
+        from .disclosure import console_table
+        return console_table(ds)
     lines = [f"{ds.attrs['target']}: {method}, {ds.attrs['samples']:,} samples, seed {ds.attrs['seed']}"]
     daily = "date" in ds.dims
 

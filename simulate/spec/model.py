@@ -143,9 +143,10 @@ class Model:
         ----------
         output : str
             An output name.
-        method : {"sobol", "tornado", "rank"}
-            Grouped Sobol indices with bootstrap intervals, medians at each input's p5 and p95, or
-            Spearman rank correlations.
+        method : {"sobol", "tornado", "rank", "shapley", "disclosure"}
+            Grouped Sobol indices with bootstrap intervals, medians at each input's p5 and p95,
+            Spearman rank correlations, Shapley effects (valid under correlations), or the band
+            left once each input (and pair of the best) is known exactly.
         **options
             ``samples``, ``seed``, ``month`` ("YYYY-MM"), ``daily``, ``parameters``; see
             :func:`simulate.analysis.sensitivity.sensitivity`.

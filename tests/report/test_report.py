@@ -18,7 +18,7 @@ from tests.helpers import CHATGPT
 pytestmark = pytest.mark.slow
 FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "distribution_it_energy_kwh",
            "distribution_fleet_it_energy_kwh", "paths", "co2_kg_by_region", "calibration_bands", "calibration_paths",
-           "tornado", "sobol")
+           "tornado", "sobol", "disclosure", "shapley")
 
 
 @pytest.fixture(scope="module")

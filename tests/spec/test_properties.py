@@ -1,5 +1,7 @@
 """Property tests on generated model files: load and run either succeed, with units and long names
-on every output variable, or raise :class:`simulate.ModelError`; never any other exception."""
+on every output variable, or raise :class:`simulate.ModelError`; never any other exception. The
+files cover dimensions: parameters over them (values as lists or tables, right or wrong length),
+shares over them, reductions, coordinates picked, outputs keeping them, and one-off totals."""
 from __future__ import annotations
 
 import datetime as dt
@@ -111,10 +113,17 @@ def model_texts(draw):
         lines += ["", "[profile]", f"weekday_weights = {toml_value(weights)}",
                   f"trend_per_day = {draw(st.floats(-0.05, 0.05))!r}", 'source = "generated"']
 
+    coords = draw(dimension_coordinates()) if draw(st.booleans()) else None
+    if coords is not None:
+        lines += ["", "[dimensions]", f"k = {toml_value(coords)}"]
     names = SAFE_NAMES if draw(often) else SAFE_NAMES + BOUNDED_NAMES
     params = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+    dimensioned = []
     for name in params:
         spec = draw(distributions())
+        if coords is not None and draw(st.booleans()):
+            spec = draw(over_dimension(spec, coords))
+            dimensioned.append(name)
         lines += ["", f"[parameters.{name}]"] + [f"{k} = {toml_value(v)}" for k, v in spec.items()]
         unit = unit_for_name(name) or "1"
         if draw(rarely):
@@ -133,8 +142,20 @@ def model_texts(draw):
             lines += ["", f"[regions.{region}]", f"share = {share!r}",
                       f"intensity_g_per_kwh = {toml_value({**draw(distributions()), 'source': 'generated'})}"]
 
+    if coords is not None and draw(st.booleans()):
+        n = len(coords) if isinstance(coords, list) else 2
+        shares = [1 / max(n, 1)] * n if draw(often) else draw(st.lists(st.floats(0, 1), min_size=1, max_size=4))
+        lines += ["", "[parameters.mix]", 'dist = "dirichlet"', 'dims = ["k"]', f"shares = {toml_value(shares)}",
+                  f"concentration = {draw(st.sampled_from([5, 20, 0, -1]))}", 'source = "generated"']
+        dimensioned.append("mix")
+        params = params + ["mix"]
+
     derived = draw(st.lists(st.sampled_from(DERIVED_NAMES), max_size=3, unique=True))
     visible = params + derived + OTHER_NAMES
+    if coords is not None:
+        first = coords[0] if isinstance(coords, list) and coords else "a"
+        visible += [f'sum({n}, "k")' for n in dimensioned] + [f'mean({n}, "k")' for n in dimensioned]
+        visible += [f"{n}[{toml_value(first)}]" for n in dimensioned] + ['sum(a, "k")', "k", 'sum(b, "j")']
     if derived:
         lines += ["", "[derived]"]
         for name in derived:
@@ -146,9 +167,40 @@ def model_texts(draw):
                             min_size=0 if draw(rarely) else 1, max_size=3, unique=True))
     lines += ["", "[outputs]"]
     for name in outputs:
-        aggregate = "median" if draw(rarely) else draw(st.sampled_from(["sum", "mean"]))
-        lines.append(f'{name} = "{aggregate}"')
+        aggregate = "median" if draw(rarely) else draw(st.sampled_from(["sum", "mean", "sum", "mean", "once"]))
+        if coords is not None and draw(st.booleans()):
+            lines.append(f'{name} = {{ aggregate = "{aggregate}", by = ["k"] }}')
+        else:
+            lines.append(f'{name} = "{aggregate}"')
     return "\n".join(lines) + "\n"
+
+
+@st.composite
+def dimension_coordinates(draw):
+    """Coordinates of a dimension ``k``: names or years, sometimes empty, mixed or repeated."""
+    if draw(rarely):
+        return draw(st.sampled_from([[], ["a", 1], ["a", "a"], "a", [2021, 2021.0]]))
+    if draw(st.booleans()):
+        return draw(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True))
+    return draw(st.lists(st.integers(2020, 2030), min_size=1, max_size=4, unique=True))
+
+
+@st.composite
+def over_dimension(draw, spec, coords):
+    """``spec`` over the dimension ``k``: each number as a list or a table per coordinate, sometimes of
+    the wrong length, or naming an unknown dimension."""
+    n = len(coords) if isinstance(coords, list) else 2
+    out = {"dims": ["j"] if draw(rarely) else ["k"], **spec}
+    for key, value in spec.items():
+        if key == "dist" or key in ("values", "weights") or not draw(st.booleans()):
+            continue
+        width = n + draw(st.sampled_from([-1, 1])) if draw(rarely) else n
+        values = [value] * max(width, 0)
+        if draw(st.booleans()) and isinstance(coords, list) and width == n:
+            out[key] = {str(c): v for c, v in zip(coords, values)}
+        else:
+            out[key] = values
+    return out
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -166,8 +218,14 @@ def test_generated_models_load_and_run_or_raise_model_error(tmp_path, text):
         warnings.simplefilter("ignore", RuntimeWarning)    # NaN draws are expected and counted
         ds = model.run(samples=2000, seed=1)
     assert ds.attrs["samples"] == 2000
-    for name in model.outputs:
-        for var in (f"{name}_daily", f"{name}_monthly", f"{name}_monthly_mean", f"{name}_monthly_nonfinite"):
+    for name, out in model.outputs.items():
+        if out.aggregate == "once":
+            expected = [f"{name}_total", f"{name}_total_mean"]
+        elif out.by and not out.total:
+            expected = [f"{name}_by_{'_'.join(out.by)}_monthly"]
+        else:
+            expected = [f"{name}_daily", f"{name}_monthly", f"{name}_monthly_mean", f"{name}_monthly_nonfinite"]
+        for var in expected:
             assert ds[var].attrs.get("units") and ds[var].attrs.get("long_name"), var
     for name, var in ds.data_vars.items():
         assert var.attrs.get("units") and var.attrs.get("long_name"), name

@@ -7,7 +7,7 @@ and both against plain numpy, in one process run.
 Sections:
   fleet  priors/ai-fleet-2023-2028.toml (class x generation x cohort) against
          tests/data/ai-fleet-handwritten.toml (the same model, one parameter per cell): load and
-         first-run time (compilation), samples/s, and whether the numbers are identical
+         first-run time (the process's first run compiles the kernel), samples/s, and whether the numbers are identical
   sum    a sum of K independent lognormals over one 31-day month, K = 4, 16, 64: over a dimension
          (`sum(x, "k")`), written out (`x_0 + x_1 + ...`) and in numpy (draw (n, K), sum, exact
          np.quantile); samples/s and the median of each
@@ -53,7 +53,7 @@ def fleet(samples: int):
         lines = len(path.read_text().splitlines())
         runs[label] = ds
         print(f"  {label:12s}: {lines:4d} lines, {len(model.parameters):2d} parameters ({len(model.all_parameters())} scalar); load {load_s:.2f} s, "
-              f"first run (compiles) {first_s:.1f} s, {samples / run_s:11,.0f} samples/s ({run_s:.2f} s)")
+              f"first run {first_s:.1f} s, {samples / run_s:11,.0f} samples/s ({run_s:.2f} s)")
     a, b = runs["dimensions"], runs["hand-written"]
     shared = [v for v in a.data_vars if v in b.data_vars and v.endswith(("_monthly", "_yearly", "_total"))]
     same = [v for v in shared if np.array_equal(a[v].values, b[v].values, equal_nan=True)]

@@ -6,7 +6,6 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from .groups import REGION_SHARES
 from .target import coords_for, dims_for, evaluator, only_output
 
 
@@ -30,11 +29,13 @@ def rank(model, program, groups, chosen, target, samples, seed):
     pval = np.empty_like(rho)
     used = []
     for i, g in enumerate(chosen):
-        if g.name == REGION_SHARES:   # the share whose rank moves the output most (over all times)
+        by_month = len(g.columns) > 1 and all(m.startswith(g.name + "[") for m in g.members)
+        if len(g.columns) > 1 and not by_month:
+            # region shares, or correlated parameters: the member whose rank moves the output most
             k = max(g.columns, key=lambda c: np.nanmean(np.abs(rho_all[where[c]])))
             rho[i], pval[i] = rho_all[where[k]], p_all[where[k]]
             used.append(f"{program.draw_names[k]} (strongest of {len(g.columns)})")
-        elif len(g.columns) > 1:      # varies by month: each time uses its own month's draw
+        elif by_month:                # varies by month: each time uses its own month's draw
             by_month = {name[len(g.name) + 1:-1]: c for name, c in zip(g.members, g.columns)}
             for t, m in enumerate(month_of):
                 c = by_month[months[m]]

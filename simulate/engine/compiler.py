@@ -23,7 +23,7 @@ from scipy import stats
 
 from ..spec.calendar import days_in_month, decimal_year
 from ..spec.correlation import cholesky_of, correlated_names
-from ..spec.expressions import evaluate, names_in, parse_expression
+from ..spec.expressions import evaluate, names_in
 from ..spec.model import BUILTIN_NAMES, Derived
 from .encoding import DIRICHLET, OPCODES, family_code, family_params, quantile_table
 from .separable import profile_splits
@@ -259,13 +259,30 @@ class _Compiler:
         return regs
 
     def _derived_with_regions(self) -> dict:
-        """The model's derived quantities, with the share-weighted ``grid_g_per_kwh`` first."""
+        """The model's derived quantities, with the share-weighted ``grid_g_per_kwh`` first.
+
+        The sum is built as a tree, not parsed from text: up to 16 regions it is the left-to-right
+        chain ``a + b + c ...`` parsing would give; beyond, halves are summed recursively, so a
+        thousand regions nest about 22 levels deep instead of a thousand.
+        """
         regions = self.model.regions
         derived = dict(self.model.derived)
         if regions is not None:
+            terms = [("mul", ("name", f"share_{r.name}"), ("name", f"grid_{r.name}_g_per_kwh"))
+                     for r in regions.regions]
+
+            def total(terms):
+                if len(terms) <= 16:
+                    node = terms[0]
+                    for term in terms[1:]:
+                        node = ("add", node, term)
+                    return node
+                half = len(terms) // 2
+                return ("add", total(terms[:half]), total(terms[half:]))
+
             text = " + ".join(f"share_{r.name} * grid_{r.name}_g_per_kwh" for r in regions.regions)
-            derived = {"grid_g_per_kwh": Derived("grid_g_per_kwh", parse_expression(text, field="regions"),
-                                                 text, "gCO2e/kWh", "share-weighted grid carbon intensity"),
+            derived = {"grid_g_per_kwh": Derived("grid_g_per_kwh", total(terms), text, "gCO2e/kWh",
+                                                 "share-weighted grid carbon intensity"),
                        **derived}
         return derived
 

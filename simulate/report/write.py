@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ModelError
+from ..results.files import check_target, remove_stale, temporary_sibling
 from ..results.netcdf import save_netcdf
 from ..spec.reader import load
 from .compute import compute
@@ -16,9 +18,25 @@ from .sections import blocks
 
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
-    report = compute(model, samples, seed)
+    try:
+        report = compute(model, samples, seed)
+    except ModelError as exc:
+        raise exc.located(model.path) from None
+    _refuse_empty_outputs(report.ds, model)
     report.figures = make_figures(report)
     return report
+
+
+def _refuse_empty_outputs(ds, model):
+    """A report draws every output: refuse one whose samples are all NaN or infinite in a month."""
+    for name in model.outputs:
+        empty = ds[f"{name}_monthly_nonfinite"].values >= ds.attrs["samples"]
+        if empty.any():
+            month = model.period.months[int(np.argmax(empty))]
+            raise ModelError(f"every sample is NaN or infinite in {month}, so a report cannot draw it",
+                             path=model.path, field=f"outputs.{name}", value=name,
+                             fix="check its expression (a log or a division of values that reach 0?) "
+                                 "or drop it from [outputs]")
 
 
 def summary_dataset(ds):
@@ -51,15 +69,17 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
     """
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ModelError("exists and is not a folder", field="--out", value=str(out),
-                         fix="give a folder path (it is created, or replaced as a whole)")
+    out = check_target(out, "--out", folder=True)
     model = load(priors)
     command_line = command_line or f"simulate report {priors} --out {out} --samples {samples} --seed {seed}"
     report = prepare(model, samples, seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        recover_folder(out)
+        tmp = temporary_sibling(out, folder=True)
+    except OSError as exc:
+        raise ModelError(f"cannot be written ({exc.strerror})", field="--out", value=str(out),
+                         fix="give a folder path in a folder you can write to") from None
     try:
         svgs, titles = {}, {}
         for stem, (title, fig) in report.figures.items():
@@ -74,6 +94,10 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
         tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
         _replace_folder(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(f"cannot be written ({exc.strerror or exc})", field="--out", value=str(out),
+                         fix="give a folder on a writable disk with room for the report") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         for _, fig in report.figures.values():
@@ -83,12 +107,31 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
 
 
 def _replace_folder(new: Path, target: Path):
-    """Put folder ``new`` at ``target``: one rename when target is absent, else swap then delete the old."""
+    """Put folder ``new`` at ``target``: one rename when target is absent, else swap then delete the old.
+
+    A process killed between the swap's two renames leaves ``.TARGET.old`` and no ``TARGET``;
+    :func:`recover_folder` (run before every write) puts the old folder back.
+    """
     if not target.exists():
         new.rename(target)
         return
-    old = target.with_name(f".{target.name}.old")
+    old = _old(target)
     shutil.rmtree(old, ignore_errors=True)
     target.rename(old)
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_folder(target: Path):
+    """Mend what a killed write left beside ``target``: the previous folder is put back if the
+    swap stopped half-way, a stale old copy is removed, and dead writers' temporary folders go."""
+    old = _old(target)
+    if old.is_dir() and not target.exists():
+        old.rename(target)
+    elif old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    remove_stale(target)
+
+
+def _old(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import ModelError
+from ..errors import Location, ModelError
 from .calendar import Period, Profile
 from .distributions import Distribution
+from .fields import INTENSITY_BOUNDS, fixed_value
 
 # Per-day quantities every model can use in expressions.
 BUILTIN_NAMES = {
@@ -263,18 +264,24 @@ class Model:
         Model
             A copy; every other parameter keeps its random stream (common random numbers).
         """
+        if not isinstance(values, dict):
+            raise ModelError("must be a dict of parameter name -> value", path=self.path, field="fixed",
+                             value=values, fix='pass e.g. {"pue": 1.2}')
         parameters = dict(self.parameters)
         regions = self.regions
+        intensities = {r.intensity.name for r in regions.regions} if regions is not None else set()
         for name, value in values.items():
+            if name not in parameters and name not in intensities:
+                raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
+                                 value=name, fix=f"use one of {sorted(self.parameters)}")
+            value = fixed_value(name, value, self.period.months, Location(self.path, f"fixed.{name}"),
+                                INTENSITY_BOUNDS if name in intensities else None)
             if name in parameters:
                 parameters[name] = _fix(parameters[name], value, self)
-            elif regions is not None and name in {r.intensity.name for r in regions.regions}:
+            else:
                 regions = dataclasses.replace(regions, regions=tuple(
                     dataclasses.replace(r, intensity=_fix(r.intensity, value, self))
                     if r.intensity.name == name else r for r in regions.regions))
-            else:
-                raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
-                                 value=name, fix=f"use one of {sorted(self.parameters)}")
         return dataclasses.replace(self, parameters=parameters, regions=regions,
                                    fixed={**self.fixed, **values})
 

@@ -1,6 +1,7 @@
 """Write a report folder: everything into a temporary folder beside it, then one swap into place."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -70,16 +71,14 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
     import matplotlib.pyplot as plt
 
     out = check_target(out, "--out", folder=True)
+    with _unwritable_is_bad_input(out):
+        recover_folder(out)
     model = load(priors)
     command_line = command_line or f"simulate report {priors} --out {out} --samples {samples} --seed {seed}"
     report = prepare(model, samples, seed)
-    try:
+    with _unwritable_is_bad_input(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        recover_folder(out)
         tmp = temporary_sibling(out, folder=True)
-    except OSError as exc:
-        raise ModelError(f"cannot be written ({exc.strerror})", field="--out", value=str(out),
-                         fix="give a folder path in a folder you can write to") from None
     try:
         svgs, titles = {}, {}
         for stem, (title, fig) in report.figures.items():
@@ -94,16 +93,28 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
         tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
         _replace_folder(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ModelError(f"cannot be written ({exc.strerror or exc})", field="--out", value=str(out),
-                         fix="give a folder on a writable disk with room for the report") from None
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         for _, fig in report.figures.values():
             plt.close(fig)
+        if isinstance(exc, OSError):   # a full disk, say
+            raise _unwritable(out, exc) from None
         raise
     return out
+
+
+@contextlib.contextmanager
+def _unwritable_is_bad_input(out: Path):
+    """An OSError writing the report folder becomes a ModelError about --out."""
+    try:
+        yield
+    except OSError as exc:
+        raise _unwritable(out, exc) from None
+
+
+def _unwritable(out: Path, exc: OSError) -> ModelError:
+    return ModelError(f"cannot be written ({exc.strerror or exc})", field="--out", value=str(out),
+                      fix="give a folder path on a disk you can write to, with room for the report")
 
 
 def _replace_folder(new: Path, target: Path):

@@ -16,6 +16,8 @@ from .figures import make_figures
 from .render import figure_bytes, to_html, to_markdown
 from .sections import blocks
 
+REPORT_FILES = ("index.html", "summary.md")   # what marks a folder as a report that may be replaced
+
 
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
@@ -70,7 +72,9 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
     """
     import matplotlib.pyplot as plt
 
-    out = check_target(out, "--out", folder=True)
+    given = Path(out)
+    out = check_target(out, "--out", folder=True).absolute()   # "." has no name to put a folder beside
+    _check_replaceable(out)
     with _unwritable_is_bad_input(out):
         recover_folder(out)
     model = load(priors)
@@ -100,7 +104,15 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         if isinstance(exc, OSError):   # a full disk, say
             raise _unwritable(out, exc) from None
         raise
-    return out
+    return given
+
+
+def _check_replaceable(out: Path):
+    """Refuse to replace a folder that holds things but no report: it is the user's, not ours."""
+    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in REPORT_FILES):
+        raise ModelError(f"is a folder that holds files but no report ({' and '.join(REPORT_FILES)}), so it is "
+                         "not replaced", field="--out", value=str(out),
+                         fix="give a new folder, or the folder of an earlier report")
 
 
 @contextlib.contextmanager

@@ -119,3 +119,16 @@ def test_a_megabyte_value_gives_a_short_message(tmp_path):
     message = refused(path, "parameters.wh_per_visit.unit", "(1,000,000 characters)",
                       "is 1,000,000 characters long, more than the 100 allowed")
     assert len(message) < 1000
+
+
+def test_a_folder_that_is_not_a_report_is_never_replaced(tmp_path, capsys):
+    """(Found by the property tests: ``report --out .`` raised ValueError after the whole run; a
+    folder of the user's own would have been replaced, its files deleted.)"""
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("years of work")
+    model = write(tmp_path, BASE)
+    for out in (mine, "."):
+        assert main(["report", str(model), "--out", str(out), "--samples", "1000"]) == 2
+        assert "is a folder that holds files but no report" in capsys.readouterr().err
+    assert (mine / "thesis.tex").read_text() == "years of work"

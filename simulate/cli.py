@@ -252,9 +252,25 @@ def main(argv=None) -> int:
         return _fail("the output was closed before everything was printed (broken pipe)")
     except MemoryError:
         return _fail("out of memory. Fix: ask for fewer samples kept, fewer outputs or a shorter period")
+    except Exception as exc:
+        if not _caused_by_interrupt(exc):
+            raise
+        print("simulate: interrupted", file=sys.stderr)   # Ctrl-C inside a library's callback
+        return 130
     finally:
         warnings.formatwarning = shown
     return 0
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised because of a KeyboardInterrupt (numba wraps one in a SystemError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _fail(message: str) -> int:

@@ -88,9 +88,10 @@ def _dask_client(args):
             raise ModelError(f"cannot reach the dask scheduler ({exc})", path=None, field="--scheduler",
                              value=args.scheduler, fix="start one with `dask scheduler` and pass its tcp:// address")
     if args.workers is not None:
-        if args.workers < 1:
-            raise ModelError("must be at least 1", path=None, field="--workers", value=args.workers,
-                             fix="pass --workers 2 for two worker processes")
+        most = 4 * (os.cpu_count() or 1)
+        if not 1 <= args.workers <= most:
+            raise ModelError(f"must be from 1 to {most} (four per core of this machine)", path=None,
+                             field="--workers", value=args.workers, fix="pass --workers 2 for two worker processes")
         from .engine.distributed import local_cluster
 
         return local_cluster(args.workers)

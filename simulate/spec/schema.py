@@ -28,7 +28,7 @@ from ..errors import Location
 
 # -- limits ------------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 4 * 1024 * 1024    # the shipped models are 13-21 kB
-MAX_NAME_CHARS = 128                # netCDF allows 256 (NC_MAX_NAME) and a variable adds up to 18 ("_monthly_nonfinite")
+MAX_NAME_CHARS = 128                # netCDF allows 256 (NC_MAX_NAME); a variable adds up to 18 (_monthly_nonfinite)
 MAX_TEXT_CHARS = 20_000             # a source, rationale or description
 MAX_EXPRESSION_CHARS = 2_000        # the longest shipped expression has 189
 MAX_LIST_ITEMS = 10_000             # values of a discrete distribution
@@ -74,6 +74,8 @@ class Text(Spec):
     max_chars: int = MAX_TEXT_CHARS
     pattern: re.Pattern | None = None
     example: str = '"..."'
+    problem: str = ""   # when the pattern does not match (default: "is not of the form EXAMPLE")
+    fix: str = ""
     what = "string"
 
     def accepts(self, value) -> bool:
@@ -86,7 +88,8 @@ class Text(Spec):
             where.fail(f"is {len(value):,} characters long, more than the {self.max_chars:,} allowed", value=value,
                        fix="shorten it")
         if self.pattern is not None and not self.pattern.fullmatch(value):
-            where.fail("is not of the form " + self.example, value=value, fix=f"write it as {self.example}")
+            where.fail(self.problem or f"is not of the form {self.example}", value=value,
+                       fix=self.fix or f"write it as {self.example}")
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Number(Spec):
     high_open: bool = False
     integer: bool = False
     example: str = "1.5"
-    why: str = ""       # the problem when out of bounds (default: "must lie in [low, high]")
+    why: str = ""       # the problem when not a number or out of bounds (default: "must lie in [low, high]")
     fix: str = ""
     what = "number"
 
@@ -108,7 +111,8 @@ class Number(Spec):
 
     def check(self, value, where):
         if not self.accepts(value):
-            where.fail("must be a number", value=value, fix=f"write a plain number such as {self.example}")
+            where.fail(self.why or "must be a finite number", value=value,
+                       fix=self.fix or f"write a plain number such as {self.example}")
         if isinstance(value, numbers.Integral) and abs(value) > _FLOAT_MAX:
             where.fail("is too large to compute with (more than 1.8e308)", value=value,
                        fix="write the number in the unit's scale, e.g. 3e9")
@@ -159,6 +163,7 @@ class List(Spec):
     min_items: int = 0
     max_items: int = MAX_LIST_ITEMS
     example: str = "[1, 2, 3]"
+    fix: str = ""
     what = "list"
 
     def accepts(self, value) -> bool:
@@ -166,7 +171,8 @@ class List(Spec):
 
     def check(self, value, where):
         if not isinstance(value, list):
-            where.fail(f"must be a list of {self.item.what}s", value=value, fix=f"write e.g. {self.example}")
+            where.fail(f"must be a list of {self.item.what}s", value=value,
+                       fix=self.fix or f"write e.g. {self.example}")
         if not self.min_items <= len(value) <= self.max_items:
             count = (f"exactly {self.min_items}" if self.min_items == self.max_items
                      else f"{self.min_items} to {self.max_items:,}")
@@ -276,62 +282,80 @@ PARAMETER = Table({**DISTRIBUTION_KEYS, "unit": UNIT, "source": TEXT, "rationale
 EXPRESSION = Text(MAX_EXPRESSION_CHARS, example='"visits * queries_per_visit"')
 FIXED_VALUE = OneOf((Number(), Table(names=(MONTH_KEY, Number()), max_names=12 * 600)),
                     "a number or a table of months", 'pue = 1.2 or pue = { "2023-01" = 1.2 }')
-REFERENCE_YEAR = Number(FIRST_DATE.year, LAST_DATE.year, integer=True, example="2024", why="is not a year "
-                        f"the calendar can hold ({FIRST_DATE.year} to {LAST_DATE.year})", fix="write year = 2024")
+REFERENCE_YEAR = Number(FIRST_DATE.year, LAST_DATE.year, integer=True, fix="write year = 2024",
+                        why=f"is not a year the calendar can hold ({FIRST_DATE.year} to {LAST_DATE.year})")
+
+OBSERVATION = Table({
+    "quantity": Text(MAX_NAME_CHARS, example='"queries"'),
+    "month": Text(7, MONTH, '"2023-01"', "is not a month", 'write month = "2023-01"'),
+    "likelihood": Text(20, example='"lognormal"'),
+    **{k: Number() for k in ("value", "sd", "sigma", "low", "high")},
+    "source": TEXT, "rationale": TEXT,
+}, example='{ quantity = "queries", value = 3e9, ... }')
+RECONCILE = Table({
+    "paths": List(Text(MAX_NAME_CHARS, example='"energy_kwh"'), 2, 2, example='["energy_kwh", "fleet_energy_kwh"]'),
+    "within_factor": Number(1.0, low_open=True, why="must be a number above 1", fix="write within_factor = 2"),
+    "likelihood": Text(20, example='"lognormal"'),
+    "source": TEXT, "rationale": TEXT,
+})
+PROFILE = Table({
+    "weekday_weights": List(Number(0.0, low_open=True, why="must be seven positive numbers, Monday first"),
+                            7, 7, example="[1, 1, 1, 1, 1, 0.8, 0.8]"),
+    "trend_per_day": Number(-0.5, 0.5, True, True, why="must be a number between -0.5 and 0.5 (relative change "
+                            "per day)", fix="write e.g. 0.01 for 1% growth a day"),
+    "source": TEXT, "rationale": TEXT,
+})
+REGION = Table({
+    "share": Number(0.0, 1.0, why="a share is a fraction in [0, 1]",
+                    fix="write the region's mean share of the load, e.g. 0.3"),
+    "intensity_g_per_kwh": DISTRIBUTION,
+    "source": TEXT, "rationale": TEXT,
+}, example="[regions.NAME] with share and intensity_g_per_kwh")
+REGIONS = Table({
+    "shares": Text(20, example='"dirichlet"'),
+    "concentration": Number(0.0, low_open=True, why="a Dirichlet split needs a positive concentration",
+                            fix="write concentration = 10 (larger is more certain)"),
+    "source": TEXT, "rationale": TEXT,
+}, names=(Name(example="texas"), REGION), max_names=MAX_REGIONS)
+DERIVED = OneOf((EXPRESSION, Table({"expr": EXPRESSION, "unit": UNIT, "long_name": SHORT, "source": TEXT,
+                                    "rationale": TEXT})),
+                "an expression or a table with expr", '"visits * queries_per_visit"')
+AGGREGATE = Text(20, example='"sum"')
+OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT})),
+               '"sum", "mean" or a table with aggregate', '"sum"')
+SCENARIO = Table({"description": TEXT, "source": TEXT, "status": Text(20, example='"S"')},
+                 names=(Name(), FIXED_VALUE), max_names=MAX_PARAMETERS + MAX_REGIONS)
+CORRELATION = Table({
+    "between": List(Text(MAX_NAME_CHARS, example='"visits"'), 2, 2, example='["visits", "hgx_servers"]'),
+    "rank": Number(-1.0, 1.0, True, True, why="a rank correlation lies strictly between -1 and 1",
+                   fix="write e.g. rank = 0.5"),
+    "source": TEXT, "rationale": TEXT,
+})
+REFERENCE = Table({
+    "output": Text(MAX_NAME_CHARS, example='"energy_kwh"'),
+    "year": REFERENCE_YEAR,
+    "month": Text(7, MONTH, '"2024-06"', "is not a month", 'write month = "2024-06"'),
+    "date": Date(),
+    **{k: Number() for k in ("value", "low", "high")},
+    "unit": UNIT, "per": Text(20, example='"year"'),
+    "label": TEXT, "source": TEXT, "scope": TEXT, "rationale": TEXT,
+})
 
 MODEL_FILE = Table({
     "model": Table({"name": SHORT, "title": TEXT, "description": TEXT}),
     "period": Table({"start": Date(text=True), "end": Date(text=True)}),
-    "profile": Table({"weekday_weights": List(Number(0.0, low_open=True, example="0.8",
-                                                     why="must be seven positive numbers, Monday first"), 7, 7,
-                                              example="[1, 1, 1, 1, 1, 0.8, 0.8]"),
-                      "trend_per_day": Number(-0.5, 0.5, True, True, why="must be a number between -0.5 and 0.5 (relative "
-                                             "change per day)", fix="write e.g. 0.01 for 1% growth a day"),
-                      "source": TEXT, "rationale": TEXT}),
+    "profile": PROFILE,
     "parameters": Table(names=(Name(), PARAMETER), max_names=MAX_PARAMETERS),
-    "regions": Table({"shares": Text(20, example='"dirichlet"'),
-                      "concentration": Number(0.0, low_open=True, why="a Dirichlet split needs a positive concentration",
-                                              fix="write concentration = 10 (larger is more certain)"),
-                      "source": TEXT, "rationale": TEXT},
-                     names=(Name(example="texas"),
-                            Table({"share": Number(0.0, 1.0, why="a share is a fraction in [0, 1]",
-                                                    fix="write the region's mean share of the load, e.g. 0.3"),
-                                   "intensity_g_per_kwh": DISTRIBUTION,
-                                   "source": TEXT, "rationale": TEXT},
-                                  example='[regions.NAME] with share and intensity_g_per_kwh')),
-                     max_names=MAX_REGIONS),
-    "derived": Table(names=(Name(), OneOf((EXPRESSION, Table({"expr": EXPRESSION, "unit": UNIT, "long_name": SHORT,
-                                                              "source": TEXT, "rationale": TEXT})),
-                                          "an expression or a table with expr", '"a * b"')),
-                     max_names=MAX_DERIVED),
-    "outputs": Table(names=(Name(), OneOf((Text(20, example='"sum"'),
-                                           Table({"aggregate": Text(20, example='"sum"'), "unit": UNIT,
-                                                  "long_name": SHORT, "description": TEXT})),
-                                          '"sum", "mean" or a table with aggregate', '"sum"')),
-                     max_names=MAX_OUTPUTS),
-    "scenarios": Table(names=(Name(), Table({"description": TEXT, "source": TEXT,
-                                             "status": Text(20, example='"S"')},
-                                            names=(Name(), FIXED_VALUE), max_names=MAX_PARAMETERS + MAX_REGIONS)),
-                       max_names=MAX_SCENARIOS),
-    "correlations": List(Table({"between": List(Text(MAX_NAME_CHARS, example='"visits"'), 2, 2,
-                                                example='["visits", "hgx_servers"]'),
-                                "rank": Number(-1.0, 1.0, True, True, why="a rank correlation lies strictly between -1 and 1",
-                                               fix="write e.g. rank = 0.5"),
-                                "source": TEXT, "rationale": TEXT}), max_items=MAX_ENTRIES),
-    "observations": List(Table({"quantity": Text(MAX_NAME_CHARS, example='"queries"'),
-                                "month": Text(7, MONTH, '"2023-01"'),
-                                "likelihood": Text(20, example='"lognormal"'),
-                                **{k: Number() for k in ("value", "sd", "sigma", "low", "high")},
-                                "source": TEXT, "rationale": TEXT}), max_items=MAX_ENTRIES),
-    "reconcile": Table({"paths": List(Text(MAX_NAME_CHARS, example='"energy_kwh"'), 2, 2,
-                                      example='["energy_kwh", "fleet_energy_kwh"]'),
-                        "within_factor": Number(1.0, low_open=True, why="must be a number above 1", fix="write within_factor = 2"),
-                        "likelihood": Text(20, example='"lognormal"'), "source": TEXT, "rationale": TEXT}),
-    "references": List(Table({"output": Text(MAX_NAME_CHARS, example='"energy_kwh"'), "year": REFERENCE_YEAR,
-                              "month": Text(7, MONTH, '"2024-06"'), "date": Date(),
-                              **{k: Number() for k in ("value", "low", "high")},
-                              "unit": UNIT, "per": Text(20, example='"year"'), "label": TEXT, "source": TEXT,
-                              "scope": TEXT, "rationale": TEXT}), max_items=MAX_ENTRIES),
+    "regions": REGIONS,
+    "derived": Table(names=(Name(), DERIVED), max_names=MAX_DERIVED),
+    "outputs": Table(names=(Name(), OUTPUT), max_names=MAX_OUTPUTS),
+    "scenarios": Table(names=(Name(), SCENARIO), max_names=MAX_SCENARIOS),
+    "correlations": List(CORRELATION, max_items=MAX_ENTRIES,
+                         fix='write [[correlations]] with between = ["a", "b"], rank = 0.5, source = "..."'),
+    "observations": List(OBSERVATION, max_items=MAX_ENTRIES, fix="write [[observations]]"),
+    "reconcile": RECONCILE,
+    "references": List(REFERENCE, max_items=MAX_ENTRIES,
+                       fix="write [[references]] with output, year, value, unit, per, label, source"),
 }, unknown="unknown top-level table")
 
 

@@ -280,7 +280,7 @@ def relative_error(estimate, low, high):
     """Half-width of the interval over the estimate's magnitude (0 when both are 0)."""
     estimate, low, high = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (estimate, low, high)))
     half = (high - low) / 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):   # an estimate at (or next to) zero has an infinite relative error
         err = np.where(half == 0, 0.0, half / np.abs(estimate))
     return err
 

@@ -47,7 +47,7 @@ class Raw:
 class Case:
     cls: str                       # the class of input, as the issue names them
     doc: dict                      # the model document
-    refuse: bool                   # must it be refused?
+    refuse: bool | None            # must it be refused? (None: either, judged on its own terms)
     field: str | None = None       # the field a refusal must name (None: the file is enough)
     also: tuple = ()               # other fragments, any of which may stand for the field
     check: object = None           # for runs: check(model, dataset) -> True when the numbers are right
@@ -427,7 +427,7 @@ def many_regions(draw):
 
 @st.composite
 def wide_distributions(draw):
-    family = draw(st.sampled_from(["lognormal", "normal", "discrete", "uniform"]))
+    family = draw(st.sampled_from(["lognormal", "normal", "discrete", "uniform", "fixed"]))
     if family == "lognormal":
         centre = draw(st.floats(-150, 150))
         spread = draw(st.floats(0.01, 140))
@@ -438,14 +438,49 @@ def wide_distributions(draw):
     elif family == "uniform":
         width = 10.0 ** draw(st.floats(-300, 300))
         spec = {"dist": "uniform", "min": -width * draw(st.floats(0, 1)), "max": width}
+    elif family == "fixed":
+        spec = {"dist": "fixed", "value": draw(st.sampled_from([0.0, -0.0, 5e-324, -1e300, 1e300, 7.0]))}
     else:
         values = draw(st.lists(st.one_of(st.just(0.0), st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False),
                                          st.floats(-1e-300, 1e-300)), min_size=1, max_size=6))
         spec = {"dist": "discrete", "values": values,
                 "weights": draw(st.lists(st.integers(1, 5), min_size=len(values), max_size=len(values)))}
-    samples = draw(st.sampled_from([2000, 70_000]))
+    samples = draw(st.sampled_from([1, 2, 3, 511, 2000, 2000, 65_537, 70_000]))   # one block, a tile, two blocks
+    form = draw(st.sampled_from(["parameter", "profile", "arithmetic"]))
+    if form == "arithmetic":     # an output computed from two wide inputs (overflow, NaN, signs)
+        expr = draw(st.sampled_from(["x * z", "x - z", "x / z", "min(x, z)", "max(x, -z)", "exp(x)", "log(x)",
+                                     "sqrt(x)", "x ** 2", "-x"]))
+        other = draw(st.sampled_from([{"dist": "uniform", "min": -1, "max": 3}, {"dist": "lognormal", "p5": 1e-200,
+                                      "p95": 1e200}, {"dist": "fixed", "value": 0.0}]))
+        doc = one_parameter(spec, extra={"derived": {"y": {"expr": expr, "unit": "1"}}, "outputs": {"y": "mean"}})
+        doc["parameters"]["z"] = {**other, "unit": "1", "source": "test"}
+        return Case("wide and extreme distributions", doc, False, check=exact_output_quantiles,
+                    samples=samples, keep=True, note=f"{expr}, x ~ {spec!r}, z ~ {other!r}")
+    if form == "profile":        # the month's histogram, days scaled from it by their profile share
+        doc = one_parameter(spec, end=dt.date(2023, 1, 3),
+                            extra={"derived": {"y": {"expr": "x * day_share", "unit": "1"}}, "outputs": {"y": "sum"}})
+        return Case("wide and extreme distributions", doc, False, check=exact_profile_quantiles,
+                    samples=samples, keep=True, note="x * day_share, " + repr(spec))
     return Case("wide and extreme distributions", one_parameter(spec), False, check=exact_quantiles,
                 samples=samples, keep=True, note=repr(spec))
+
+
+def exact_profile_quantiles(model, ds) -> bool:
+    """The monthly total's quantiles against numpy's on the kept totals; each day's are the month's
+    times the day's part of the month's total (1/3 each: three days of a flat profile)."""
+    monthly = ds["y_monthly_samples"].values[:, 0]
+    ok = _close(monthly, ds["quantile"].values, ds["y_monthly"].values[:, 0], ds["y_monthly_ci_low"].values[:, 0],
+                ds["y_monthly_ci_high"].values[:, 0])
+    share = model.profile.day_share(model.period)
+    share = share / share.sum()
+    daily = ds["y_daily"].values
+    return ok and bool(np.allclose(daily, ds["y_monthly"].values[:, :1] * share[None, :], rtol=1e-12, atol=TINY))
+
+
+def exact_output_quantiles(model, ds) -> bool:
+    """A one-day output's quantiles against numpy's on its kept per-sample values."""
+    return _close(ds["y_monthly_samples"].values[:, 0], ds["quantile"].values, ds["y_daily"].values[:, 0],
+                  ds["y_daily_ci_low"].values[:, 0], ds["y_daily_ci_high"].values[:, 0])
 
 
 def exact_quantiles(model, ds) -> bool:
@@ -454,18 +489,92 @@ def exact_quantiles(model, ds) -> bool:
     numpy's quantile is ``(1 - f) X(j) + f X(j+1)``; each order statistic is read within
     STATED_ERROR of itself, so the quantile is within STATED_ERROR x ``((1 - f)|X(j)| + f|X(j+1)|)``.
     """
-    draws = np.sort(ds["inputs"].sel(input="x").values)
+    return _close(ds["inputs"].sel(input="x").values, ds["quantile"].values, ds["x_daily"].values[:, 0],
+                  ds["x_daily_ci_low"].values[:, 0], ds["x_daily_ci_high"].values[:, 0])
+
+
+def _close(draws, q, got, low, high) -> bool:
+    draws = np.sort(draws)
     draws = draws[np.isfinite(draws)]
-    q = ds["quantile"].values
+    if draws.size == 0:
+        return bool(np.isnan(got).all())
     exact = np.quantile(draws, q)
     rank = q * (len(draws) - 1)
     j = np.floor(rank).astype(int)
     f = rank - j
     scale = (1 - f) * np.abs(draws[j]) + f * np.abs(draws[np.minimum(j + 1, len(draws) - 1)])
-    got = ds["x_daily"].values[:, 0]
-    low, high = ds["x_daily_ci_low"].values[:, 0], ds["x_daily_ci_high"].values[:, 0]
     close = np.abs(got - exact) <= STATED_ERROR * scale + TINY
     return bool(close.all() and np.all(low <= got) and np.all(got <= high))
+
+
+SHIPPED = {p.name: tomllib.loads(p.read_text(encoding="utf-8"))
+           for p in sorted((Path(__file__).resolve().parents[2] / "priors").glob("*.toml"))}
+
+
+def leaves(doc, path=()):
+    """Every (path, value) of a document that is not a table."""
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from leaves(v, path + (k,))
+    elif isinstance(doc, list) and doc and all(isinstance(x, dict) for x in doc):
+        for i, v in enumerate(doc):
+            yield from leaves(v, path + (i,))
+    else:
+        yield path, doc
+
+
+any_value = st.one_of(
+    st.floats(), st.integers(-10**6, 10**6), st.sampled_from([0, -1, 1e308, -1e308, 5e-324, 1e-300]),
+    st.text(max_size=6), st.booleans(), st.lists(st.floats(-10, 10), max_size=3),
+    st.fixed_dictionaries({"dist": st.sampled_from(["fixed", "uniform"]), "value": st.floats(0, 3)}),
+    st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)),
+    st.integers(20, 2000).map(lambda d: Raw("[" * d + "]" * d)))
+
+
+@st.composite
+def shipped_mutations(draw):
+    """One leaf of a shipped model file replaced by any value (often valid, often not)."""
+    name = draw(st.sampled_from(sorted(SHIPPED)))
+    paths = list(leaves(SHIPPED[name]))
+    path, old = draw(st.sampled_from(paths))
+    value = draw(st.one_of(any_value, st.just(old)))
+    return Case("mutations of the shipped models", with_value(path, value, SHIPPED[name]), None, None,
+                check=sane_quantiles, note=f"{name}: {dotted(path)} = {value!r}"[:300])
+
+
+def sane_quantiles(model, ds) -> bool:
+    """Quantiles in order and inside their confidence intervals, for every output and time."""
+    for name in model.outputs:
+        for scale in ("daily", "monthly"):
+            q = ds[f"{name}_{scale}"].values
+            low, high = ds[f"{name}_{scale}_ci_low"].values, ds[f"{name}_{scale}_ci_high"].values
+            finite = np.isfinite(q).all(axis=0)
+            if not (np.all(np.diff(q[:, finite], axis=0) >= 0) and np.all(low[:, finite] <= q[:, finite])
+                    and np.all(q[:, finite] <= high[:, finite])):
+                return False
+    return True
+
+
+ESCAPES = ["__import__('os').system('touch {sentinel}')", "open('{sentinel}', 'w')", "(lambda: 1)()",
+           "x.__class__", "x[0]", "[x for x in (1,)]", "x if x else 1", "(y := 1)", "f'{{x}}'", "x < 1",
+           "x and 1", "not x", "x // 1", "x % 2", "x @ x", "x << 1", "~x", "globals()", "eval('1')",
+           "exec('import os')", "min(x, key=abs)", "exp(x)(1)", "'a' * 3", "b'x'", "x.real", "...",
+           "{{1: 2}}", "(1, 2)", "{{1}}", "x ** -x ** x if 1 else 0", "exp", "log(x, 2)", "sqrt()",
+           "max(x)", "__builtins__", "1j", "True", "None", "x; 1", "x\n1", "import os", "yield x",
+           "await x", "*x", "x.__globals__", "getattr(x, 'real')", "type(x)", "compile('1', '', 'eval')"]
+
+
+@st.composite
+def expression_escapes(draw):
+    """Attempts to leave the expression language: always refused, never executed."""
+    import tempfile
+
+    sentinel = Path(tempfile.gettempdir()) / "simulate-escape-sentinel"
+    text = draw(st.sampled_from(ESCAPES)).format(sentinel=sentinel)
+    doc = {"period": {"start": dt.date(2023, 1, 1), "end": dt.date(2023, 1, 1)},
+           "parameters": {"x": {"dist": "fixed", "value": 1.5, "unit": "1", "source": "test"}},
+           "derived": {"y": {"expr": text, "unit": "1"}}, "outputs": {"y": "mean"}}
+    return Case("expression escapes", doc, True, "derived.y", note=text)
 
 
 FILE_CLASSES = {
@@ -474,13 +583,25 @@ FILE_CLASSES = {
     "bad names": bad_names(), "unknown keys": unknown_keys(), "shadowed built-ins": shadowed_builtins(),
     "scenario values": scenario_values(), "dates at the calendar's ends": calendar_ends(),
     "long and deep expressions": expressions(), "many regions": many_regions(),
-    "wide and extreme distributions": wide_distributions(),
+    "wide and extreme distributions": wide_distributions(), "expression escapes": expression_escapes(),
+    "mutations of the shipped models": shipped_mutations(),
 }
 
 
 # -- judging ---------------------------------------------------------------------------------------------
 def judge_file(case: Case, folder: Path) -> tuple[str, str]:
     """Load and run ``case`` through the Python API; ``(outcome, detail)``."""
+    outcome = _judge_file(case, folder)
+    if _SENTINEL.exists():                     # an expression escape ran something
+        _SENTINEL.unlink()
+        return "silent wrong result", "an expression was executed: " + case.note
+    return outcome
+
+
+_SENTINEL = Path(__import__("tempfile").gettempdir()) / "simulate-escape-sentinel"
+
+
+def _judge_file(case: Case, folder: Path) -> tuple[str, str]:
     path = Path(folder) / "case.toml"
     path.write_text(case.text(), encoding="utf-8")
     try:
@@ -491,6 +612,10 @@ def judge_file(case: Case, folder: Path) -> tuple[str, str]:
         return "traceback", f"{type(exc).__name__}: {exc}"[:500]
     if case.refuse:
         return "silent wrong result", "accepted: " + case.note
+    return _run(case, model, path)
+
+
+def _run(case, model, path):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -501,7 +626,7 @@ def judge_file(case: Case, folder: Path) -> tuple[str, str]:
         return "traceback", f"{type(exc).__name__}: {exc}"[:500]
     bare = [str(w.message) for w in caught if not str(w.message).startswith(str(path))]
     if bare:
-        return "unclear message", f"a warning that names no file: {bare[0][:200]}"
+        return "unclear message", f"a warning that names no file: {bare[0][:200]} ({case.note[:200]})"
     if "quantiles_imprecise" in ds.attrs:
         return "said imprecise", case.note
     try:
@@ -512,9 +637,12 @@ def judge_file(case: Case, folder: Path) -> tuple[str, str]:
 
 
 def _refusal(case, message, path) -> tuple[str, str]:
-    if not case.refuse:
+    if case.refuse is False:
         return "wrong exit code", "a valid file refused: " + message[:300]
-    named = case.field is None or case.field in message or any(a in message for a in case.also)
+    if case.field is None and not case.also:      # any field will do, but one must be named
+        named = message.count(": ") >= 2
+    else:
+        named = case.field is None or case.field in message or any(a in message for a in case.also)
     if message.startswith(f"{path}: ") and named and "\n" not in message and len(message) < 3000:
         return "refused", message[:200]
     return "unclear message", f"expected {case.field!r}: {message[:300]}"

@@ -164,13 +164,14 @@ def values_at_ranks(counts, lo_key, vmin, vmax, ranks, floor=0):
     value is then clamped to the sample minimum or maximum) or in the bins next to zero that
     magnitudes below the window's floor share: then the error may be larger.
     """
-    values, coarse, _ = _rank_bins(counts, lo_key, vmin, vmax, ranks, floor)
+    values, coarse, _ = _rank_bins(counts, lo_key, vmin, vmax, ranks, floor, bounds=False)
     return values, bool(coarse.any())
 
 
-def _rank_bins(counts, lo_key, vmin, vmax, ranks, floor=0):
+def _rank_bins(counts, lo_key, vmin, vmax, ranks, floor=0, bounds=True):
     """For each rank: its value, whether its bin is coarse (outside the window, or the bins next
-    to zero that smaller magnitudes share), and the ``(low, high)`` values its bin can hold."""
+    to zero that smaller magnitudes share), and (with ``bounds``) the ``(low, high)`` values its
+    bin can hold."""
     counts = np.asarray(counts)
     ranks = np.asarray(ranks, dtype=np.int64)
     cum = np.cumsum(counts)
@@ -183,6 +184,8 @@ def _rank_bins(counts, lo_key, vmin, vmax, ranks, floor=0):
         values = _within_bins(keys, (ranks - before + 0.5) / counts[inner], floor)
     values = np.where(edge, np.where(b == 0, vmin, vmax), np.clip(values, vmin, vmax))
     coarse = edge | ((floor > 0) & ((keys == 0) | (keys == -1)))
+    if not bounds:
+        return values, coarse, None
     low, high = key_bounds(keys, floor)
     low, high = np.where(b == 0, vmin, np.maximum(low, vmin)), np.where(b == len(counts) - 1, vmax, np.minimum(high, vmax))
     return values, coarse, (low, high)

@@ -38,6 +38,8 @@ MAX_DERIVED = 1_000
 MAX_OUTPUTS = 200
 MAX_SCENARIOS = 500
 MAX_ENTRIES = 1_000                 # [[correlations]], [[observations]], [[references]]
+MAX_COORDINATES = 10_000            # of one dimension
+MAX_DIMENSIONS = 8                  # of one quantity: how deep values given per coordinate may nest
 LIMITS = {name: value for name, value in globals().items() if name.startswith("MAX_")}
 
 # The days the results can hold: datetime64[ns] spans 1677-09-21 to 2262-04-11 (whole years kept).
@@ -45,6 +47,7 @@ FIRST_DATE = dt.date(1678, 1, 1)
 LAST_DATE = dt.date(2261, 12, 31)
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CELL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_.,-]+\])?")   # a name, or one coordinate of it: power_w[tpu,2024]
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _FLOAT_MAX = sys.float_info.max
 
@@ -256,14 +259,60 @@ class OneOf(Spec):
         where.fail(f"must be {self.what}", value=value, fix=f"write e.g. {self.example}")
 
 
+@dataclass(frozen=True)
+class Flag(Spec):
+    """true or false."""
+
+    what = "boolean"
+
+    def accepts(self, value) -> bool:
+        return isinstance(value, bool)
+
+    def check(self, value, where):
+        if not isinstance(value, bool):
+            where.fail("must be true or false", value=value, fix="write true or false, without quotes")
+
+
+@dataclass(frozen=True)
+class PerCoordinate(Spec):
+    """``item``, or for a quantity with dimensions one ``item`` per coordinate: a list (in the
+    dimension's order) or a table keyed by coordinate, nested one level per dimension."""
+
+    item: Spec
+    depth: int = MAX_DIMENSIONS
+
+    @property
+    def what(self):
+        return self.item.what
+
+    def accepts(self, value) -> bool:
+        return self.item.accepts(value) or isinstance(value, (list, dict))
+
+    def check(self, value, where):
+        nested = isinstance(value, dict) or (isinstance(value, list) and value
+                                             and all(isinstance(v, (list, dict)) for v in value))
+        if not nested and self.item.accepts(value):
+            return self.item.check(value, where)
+        if not isinstance(value, (list, dict)):
+            return self.item.check(value, where)
+        if self.depth == 0:
+            where.fail(f"nests values per coordinate more than {MAX_DIMENSIONS} deep", value=value,
+                       fix="give one value per coordinate of each of the quantity's dimensions")
+        if len(value) > MAX_COORDINATES:
+            where.fail(f"has more than {MAX_COORDINATES:,} entries", value=value, fix="give one per coordinate")
+        inner = PerCoordinate(self.item, self.depth - 1)
+        for key, item in (enumerate(value) if isinstance(value, list) else value.items()):
+            inner.check(item, where.item(key) if isinstance(value, list) else where.at(str(key)))
+
+
 # -- the model file ----------------------------------------------------------------------------------
 def _distribution_keys():
     from .distributions import FORMS, TRUNCATION_KEYS
 
     numeric = {k for forms in FORMS.values() for form in forms for k in form} | TRUNCATION_KEYS
-    keys = {k: Number() for k in sorted(numeric - {"values", "weights"})}
-    keys["values"] = List(Number(), 1, example="[1, 2, 3]")
-    keys["weights"] = List(Number(low=0.0, example="1"), 1, example="[1, 2, 1]")
+    keys = {k: PerCoordinate(Number()) for k in sorted(numeric - {"values", "weights"})}
+    keys["values"] = PerCoordinate(List(Number(), 1, example="[1, 2, 3]"))
+    keys["weights"] = PerCoordinate(List(Number(low=0.0, example="1"), 1, example="[1, 2, 1]"))
     keys["dist"] = Text(40, example='"lognormal"')
     return keys
 
@@ -271,17 +320,28 @@ def _distribution_keys():
 TEXT = Text()
 SHORT = Text(MAX_NAME_CHARS * 2)
 UNIT = Text(100, example='"kWh"')
+NAME_TEXT = Text(MAX_NAME_CHARS, example='"energy_kwh"')   # a name given as a value
+DIMS = OneOf((NAME_TEXT, List(NAME_TEXT, 1, MAX_DIMENSIONS, example='["cohort"]')), "a dimension name or a list of them",
+             'dims = ["cohort"]')
+COORDINATE = OneOf((Number(), Text(100)), "a number or a name", '2024 or "nvidia_sxm"')
+COORDINATE_KEY = Text(1000, example='"2021"')               # a coordinate label, or labels joined by commas
+SOURCE = PerCoordinate(TEXT)                                # one for all, or one per coordinate
 DISTRIBUTION_KEYS = _distribution_keys()
 MONTH_KEY = Name(MONTH, '"2023-01"', "is not a month", "write months as YYYY-MM")
-DISTRIBUTION = Table({**DISTRIBUTION_KEYS, "source": TEXT, "rationale": TEXT},
+DISTRIBUTION = Table({**DISTRIBUTION_KEYS, "source": SOURCE, "rationale": SOURCE},
                      example='{ dist = "pert", min = 1, mode = 2, max = 3 }')
-PARAMETER = Table({**DISTRIBUTION_KEYS, "unit": UNIT, "source": TEXT, "rationale": TEXT, "long_name": SHORT,
+PARAMETER = Table({**DISTRIBUTION_KEYS, "unit": UNIT, "source": SOURCE, "rationale": SOURCE, "long_name": SHORT,
                    "by_month": Table(names=(MONTH_KEY, DISTRIBUTION), max_names=12 * 600,
-                                     example='"2023-01" = { dist = ..., ... }')},
+                                     example='"2023-01" = { dist = ..., ... }'),
+                   # dimensions: dims, per-coordinate overrides, ranking each coordinate alone, and the
+                   # shares and concentration of dist = "dirichlet"
+                   "dims": DIMS, "coordinates": Table(names=(COORDINATE_KEY, DISTRIBUTION), max_names=MAX_COORDINATES),
+                   "rank_coordinates": Flag(), "shares": PerCoordinate(Number(0.0, 1.0)),
+                   "concentration": Number(0.0, example="20")},
                   example='[parameters.NAME] with dist, its numbers, unit and source')
 EXPRESSION = Text(MAX_EXPRESSION_CHARS, example='"visits * queries_per_visit"')
-FIXED_VALUE = OneOf((Number(), Table(names=(MONTH_KEY, Number()), max_names=12 * 600)),
-                    "a number or a table of months", 'pue = 1.2 or pue = { "2023-01" = 1.2 }')
+FIXED_VALUE = PerCoordinate(OneOf((Number(), Table(names=(COORDINATE_KEY, Number()), max_names=12 * 600)),
+                                  "a number or a table of months", 'pue = 1.2 or pue = { "2023-01" = 1.2 }'))
 REFERENCE_YEAR = Number(FIRST_DATE.year, LAST_DATE.year, integer=True, fix="write year = 2024",
                         why=f"is not a year the calendar can hold ({FIRST_DATE.year} to {LAST_DATE.year})")
 
@@ -308,7 +368,8 @@ PROFILE = Table({
 REGION = Table({
     "share": Number(0.0, 1.0, why="a share is a fraction in [0, 1]",
                     fix="write the region's mean share of the load, e.g. 0.3"),
-    "intensity_g_per_kwh": DISTRIBUTION,
+    "intensity_g_per_kwh": Table({**DISTRIBUTION_KEYS, "source": TEXT, "rationale": TEXT},
+                                 example='{ dist = "pert", min = 1, mode = 2, max = 3, source = "..." }'),
     "source": TEXT, "rationale": TEXT,
 }, example="[regions.NAME] with share and intensity_g_per_kwh")
 REGIONS = Table({
@@ -318,18 +379,24 @@ REGIONS = Table({
     "source": TEXT, "rationale": TEXT,
 }, names=(Name(example="texas"), REGION), max_names=MAX_REGIONS)
 DERIVED = OneOf((EXPRESSION, Table({"expr": EXPRESSION, "unit": UNIT, "long_name": SHORT, "source": TEXT,
-                                    "rationale": TEXT})),
+                                    "rationale": TEXT, "dims": DIMS})),
                 "an expression or a table with expr", '"visits * queries_per_visit"')
 AGGREGATE = Text(20, example='"sum"')
-OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT})),
+OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT,
+                                   "label": SHORT, "by": DIMS, "total": Text(20, example='"sum"')})),
                '"sum", "mean" or a table with aggregate', '"sum"')
-SCENARIO = Table({"description": TEXT, "source": TEXT, "status": Text(20, example='"S"')},
-                 names=(Name(), FIXED_VALUE), max_names=MAX_PARAMETERS + MAX_REGIONS)
+SCENARIO = Table({"description": TEXT, "source": TEXT, "status": Text(20, example='"S"'), "label": SHORT,
+                  "output": NAME_TEXT},
+                 names=(Name(CELL, "power_w[2027]"), FIXED_VALUE), max_names=MAX_PARAMETERS + MAX_REGIONS)
 CORRELATION = Table({
     "between": List(Text(MAX_NAME_CHARS, example='"visits"'), 2, 2, example='["visits", "hgx_servers"]'),
     "rank": Number(-1.0, 1.0, True, True, why="a rank correlation lies strictly between -1 and 1",
                    fix="write e.g. rank = 0.5"),
     "source": TEXT, "rationale": TEXT,
+    # a pattern over a dimension of one parameter
+    "parameter": NAME_TEXT, "dim": NAME_TEXT, "pattern": Text(20, example='"ar1"'),
+    "matrix": List(List(Number(), 1, MAX_COORDINATES), 1, MAX_COORDINATES, example="[[1, 0.5], [0.5, 1]]"),
+    "coordinates": List(COORDINATE, 1, MAX_COORDINATES, example="[2021, 2022]"),
 })
 REFERENCE = Table({
     "output": Text(MAX_NAME_CHARS, example='"energy_kwh"'),
@@ -342,9 +409,12 @@ REFERENCE = Table({
 })
 
 MODEL_FILE = Table({
-    "model": Table({"name": SHORT, "title": TEXT, "description": TEXT}),
+    "model": Table({"name": SHORT, "title": TEXT, "description": TEXT,
+                    "headline": NAME_TEXT, "headline_why": TEXT, "headline_figure": TEXT}),
     "period": Table({"start": Date(text=True), "end": Date(text=True)}),
     "profile": PROFILE,
+    "dimensions": Table(names=(Name(), List(COORDINATE, 1, MAX_COORDINATES, example="[2021, 2022, 2023]")),
+                        max_names=64),
     "parameters": Table(names=(Name(), PARAMETER), max_names=MAX_PARAMETERS),
     "regions": REGIONS,
     "derived": Table(names=(Name(), DERIVED), max_names=MAX_DERIVED),

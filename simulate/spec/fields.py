@@ -45,7 +45,7 @@ def fixed_value(name: str, value, months, where: Location, bounds=None):
         return values
     if not is_finite_number(value):
         where.fail("a scenario fixes a parameter to a finite number", value=value, fix="write a number")
-    low, high, why = bounds or bounds_for_name(name) or (-math.inf, math.inf, "")
+    low, high, why = bounds or bounds_for_name(name.split("[")[0]) or (-math.inf, math.inf, "")   # pue[tpu]: pue
     if not low <= value <= high:
         where.fail(f"{why}, but this value is outside [{low:g}, {high:g}]", value=value,
                    fix=f"use a value from {low:g} to {high:g}")

@@ -424,8 +424,9 @@ class _Reader:
 
     def scenarios(self, table, parameters, regions, period):
         fixable = dict(parameters)
-        intensities = {r.intensity.name for r in regions.regions} if regions is not None else set()
-        fixable.update({r.intensity.name: r.intensity for r in regions.regions} if regions is not None else {})
+        if regions is not None:
+            fixable.update({r.intensity.name: r.intensity for r in regions.regions})
+        self.intensities = {r.intensity.name for r in regions.regions} if regions is not None else set()
         scenarios = {}
         for name, spec in table.items():
             field = f"scenarios.{name}"
@@ -439,8 +440,7 @@ class _Reader:
                 if key not in fixable:
                     self.fail("is not a parameter of this model", f"{field}.{key}", key,
                               f"fix one of {sorted(fixable)}")
-                values[key] = fields.fixed_value(key, value, period.months, Location(self.path, f"{field}.{key}"),
-                                                 fields.INTENSITY_BOUNDS if key in intensities else None)
+                values[key] = self.scenario_value(value, f"{field}.{key}", period)
             status = spec.get("status", "")
             if status not in SCENARIO_STATUS:
                 self.fail("is not a status tag", f"{field}.status", status,
@@ -448,4 +448,11 @@ class _Reader:
             scenarios[name] = Scenario(name=name, description=str(spec.get("description", "")), values=values,
                                        source=str(spec.get("source", "")), status=status)
         return scenarios
+
+    def scenario_value(self, value, field, period):
+        """The number (or ``{month: number}``) a scenario fixes the parameter at ``field`` to, held to
+        the bounds of its prior (a region's intensity to at least 0)."""
+        name = field.split(".", 2)[2]           # scenarios.NAME.PARAMETER
+        return fields.fixed_value(name, value, period.months, Location(self.path, field),
+                                  fields.INTENSITY_BOUNDS if name in self.intensities else None)
 

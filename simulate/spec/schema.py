@@ -9,8 +9,8 @@ distribution a set of keys is); before it runs, :func:`check_document` checks th
   or a table), numbers finite and representable as 64-bit floats, dates within the calendar
   the results can hold;
 * every number lies within its bounds (a share in [0, 1], a concentration above 0, ...);
-* every size is within a limit (:data:`LIMITS`): names short enough for netCDF, texts,
-  expressions, lists and counts of parameters, regions, outputs...
+* every size is within a limit (the ``MAX_`` constants below): names short enough for netCDF,
+  texts, expressions, lists, and counts of parameters, regions, outputs...
 
 So the reader can take types for granted, and every problem is one
 :class:`~simulate.errors.ModelError` naming the file, the field, the value and the fix.
@@ -40,14 +40,13 @@ MAX_SCENARIOS = 500
 MAX_ENTRIES = 1_000                 # [[correlations]], [[observations]], [[references]]
 MAX_COORDINATES = 10_000            # of one dimension
 MAX_DIMENSIONS = 8                  # of one quantity: how deep values given per coordinate may nest
-LIMITS = {name: value for name, value in globals().items() if name.startswith("MAX_")}
 
 # The days the results can hold: datetime64[ns] spans 1677-09-21 to 2262-04-11 (whole years kept).
 FIRST_DATE = dt.date(1678, 1, 1)
 LAST_DATE = dt.date(2261, 12, 31)
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-CELL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_.,-]+\])?")   # a name, or one coordinate of it: power_w[tpu,2024]
+CELL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\[[A-Za-z0-9_.,-]+\])?")   # a name, or one coordinate: power_w[tpu,2024]
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _FLOAT_MAX = sys.float_info.max
 
@@ -174,8 +173,8 @@ class List(Spec):
 
     def check(self, value, where):
         if not isinstance(value, list):
-            where.fail(f"must be a list of {self.item.what}s", value=value,
-                       fix=self.fix or f"write e.g. {self.example}")
+            items = self.item.what if " " not in self.item.what else "value"   # "a number or a name": values
+            where.fail(f"must be a list of {items}s", value=value, fix=self.fix or f"write e.g. {self.example}")
         if not self.min_items <= len(value) <= self.max_items:
             count = (f"exactly {self.min_items}" if self.min_items == self.max_items
                      else f"{self.min_items} to {self.max_items:,}")

@@ -1,7 +1,8 @@
 """The ``simulate`` command: parse arguments, call the Python API, print. Nothing more.
 
 Every subcommand is declared here; each handler imports the stage it needs when it runs.
-Exit status 0 on success, 2 for bad input (one clear message on stderr, nothing half-written).
+Exit status 0 on success, 2 for bad input (one clear message on stderr, nothing half-written), 130
+when interrupted (Ctrl-C).
 """
 from __future__ import annotations
 

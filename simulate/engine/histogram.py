@@ -306,20 +306,22 @@ def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=N
     return q, low, high, coarse or coarse_bounds
 
 
-def refined_windows(windows, merged, quantiles=QUANTILES, level: float = CI_LEVEL, budget: int | None = None):
+def refined_windows(windows, merged, quantiles=QUANTILES, level: float = CI_LEVEL, budget: int | None = None,
+                    first_month: int = 0):
     """Windows for a second pass over the same samples, or None when no cell needs one.
 
     A cell whose reported quantiles or bounds fell in coarse bins (see :func:`values_at_ranks`)
     gets a window at full resolution (no floor) over every value those ranks can hold, while
-    ``budget`` bins last (default :data:`REFINE_BINS`); every other cell gets none (sums only).
+    ``budget`` bins last (default :data:`REFINE_BINS`; times from ``first_month`` on, the months
+    a reader quotes, first); every other cell gets none (sums only).
     """
     budget = REFINE_BINS if budget is None else budget
     lo_key = np.zeros_like(windows.lo_key)
     length = np.zeros_like(windows.length)
     used = 0
     n_out, n_times = windows.length.shape
-    for o in range(n_out):
-        for t in range(n_times):
+    for t in sorted(range(n_times), key=lambda t: t < first_month):
+        for o in range(n_out):
             n = int(merged.stats[o, t, 0])
             if windows.source[o, t] != t or n == 0 or windows.length[o, t] == 0:
                 continue

@@ -183,7 +183,7 @@ def refine(program, seed: int, samples: int, windows: Windows, merged: Reduction
     next to zero shared by small magnitudes, are counted again over the same ``samples`` in
     windows that cover every value those ranks can hold (:func:`~simulate.engine.histogram.refined_windows`).
     """
-    fine = refined_windows(windows, merged)
+    fine = refined_windows(windows, merged, first_month=program.n_days)
     if fine is None:
         return windows, merged
     check_memory(fine)

@@ -173,3 +173,24 @@ def test_inf_weights_give_one_message_and_no_bare_numpy_warning(tmp_path, capsys
     err = capsys.readouterr().err
     assert err.startswith(f"simulate: error: {path}: parameters.queries.weights") and err.count("\n") == 1, err
     assert "encountered" not in err
+
+
+def test_when_refining_cannot_reach_every_cell_the_months_come_first(tmp_path, monkeypatch):
+    """Zeros beside values of 1e9 in every one of 59 daily and 2 monthly cells, room to refine 2:
+    the months (what a reader quotes) are exact, and the run says the days are not."""
+    from simulate.engine import histogram
+
+    spec = {"dist": "discrete", "values": [0.0, 1e9], "weights": [1, 1]}
+    text = one_parameter_text(spec, start="2023-01-01", end="2023-02-28").replace(
+        '[outputs]\nx = "mean"', '[derived]\ny = { expr = "max(x, days_since_start - 1e6)", unit = "1" }\n\n'
+        '[outputs]\ny = "mean"')                 # equal to x, but histogrammed day by day
+    model = simulate.load(write(tmp_path, text))
+    monkeypatch.setattr(histogram, "WIDE_BINS", 0)
+    monkeypatch.setattr(histogram, "REFINE_BINS", 2 * (histogram.value_keys(np.array([1e9]))[0] + 1))
+    with pytest.warns(RuntimeWarning, match=r"some quantiles or confidence bounds of \['y'\] may be off"):
+        ds = model.run(samples=20_000, seed=5, keep=20_000)
+    assert ds.attrs["quantiles_imprecise"] == "y"
+    assert np.all(ds["y_daily"].sel(quantile=0.25).values > 0)       # days: inside the shared bin, not 0
+    for m in range(2):
+        exact = np.quantile(ds["y_monthly_samples"].values[:, m], ds["quantile"].values)
+        np.testing.assert_allclose(ds["y_monthly"].values[:, m], exact, rtol=STATED_ERROR, atol=1e-300)

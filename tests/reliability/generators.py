@@ -648,7 +648,7 @@ def _refusal(case, message, path) -> tuple[str, str]:
     return "unclear message", f"expected {case.field!r}: {message[:300]}"
 
 
-def judge_cli(args: list, folder: Path, *, refuse: bool, field: str | None, expect_files=(), timeout=600):
+def judge_cli(args: list, folder: Path, *, refuse: bool | None, field: str | None, expect_files=(), timeout=600):
     """Run the real executable with ``args`` in ``folder``; ``(outcome, detail)``.
 
     A refusal must be exit status 2 with one error line naming ``field``; a run must exit 0. Either
@@ -665,7 +665,7 @@ def judge_cli(args: list, folder: Path, *, refuse: bool, field: str | None, expe
         return "traceback", proc.stderr[-500:]
     if created:
         return "partial file", f"left {sorted(created)}"
-    if refuse:
+    if refuse or (refuse is None and proc.returncode == 2):    # None: either outcome may be right
         if proc.returncode == 0:
             return "silent wrong result", "accepted " + " ".join(map(str, args))
         if proc.returncode != 2:

@@ -648,7 +648,7 @@ def _refusal(case, message, path) -> tuple[str, str]:
     return "unclear message", f"expected {case.field!r}: {message[:300]}"
 
 
-def judge_cli(args: list, folder: Path, *, refuse: bool | None, field: str | None, expect_files=(), timeout=600):
+def judge_cli(args: list, folder: Path, *, refuse: bool | None, field: str | None, expect_files=(), timeout=300):
     """Run the real executable with ``args`` in ``folder``; ``(outcome, detail)``.
 
     A refusal must be exit status 2 with one error line naming ``field``; a run must exit 0. Either
@@ -656,8 +656,11 @@ def judge_cli(args: list, folder: Path, *, refuse: bool | None, field: str | Non
     """
     folder = Path(folder)
     before = set(os.listdir(folder))
-    proc = subprocess.run([EXECUTABLE, *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          cwd=folder)
+    try:
+        proc = subprocess.run([EXECUTABLE, *map(str, args)], capture_output=True, text=True, timeout=timeout,
+                              cwd=folder)
+    except subprocess.TimeoutExpired:
+        return "wrong exit code", f"no answer after {timeout} s: " + " ".join(map(str, args))
     after = set(os.listdir(folder))
     created = after - before - set(expect_files if proc.returncode == 0 else ())
     errors = [line for line in proc.stderr.splitlines() if line and not line.startswith(("warning: ", "usage: ", " "))]

@@ -642,10 +642,21 @@ def _refusal(case, message, path) -> tuple[str, str]:
     if case.field is None and not case.also:      # any field will do, but one must be named
         named = message.count(": ") >= 2
     else:
-        named = case.field is None or case.field in message or any(a in message for a in case.also)
+        named = case.field is None or any(f in message for f in _field_forms(case.field)) or \
+            any(a in message for a in case.also)
     if message.startswith(f"{path}: ") and named and "\n" not in message and len(message) < 3000:
         return "refused", message[:200]
     return "unclear message", f"expected {case.field!r}: {message[:300]}"
+
+
+def _field_forms(field: str) -> list:
+    """The field, the list holding it (``weights[0]`` -> ``weights = [``), and for a key its table
+    with the key named (``parameters.visits.zz_a`` -> ``parameters.visits`` ... ``zz_a``)."""
+    forms = [field]
+    bare = re.sub(r"(\[\d+\])+$", "", field)
+    if bare != field:
+        forms.append(bare + " = ")
+    return forms
 
 
 def judge_cli(args: list, folder: Path, *, refuse: bool | None, field: str | None, expect_files=(), timeout=300):

@@ -1,11 +1,13 @@
 """The ``simulate`` command: parse arguments, call the Python API, print. Nothing more.
 
 Every subcommand is declared here; each handler imports the stage it needs when it runs.
-Exit status 0 on success, 2 for bad input (one clear message on stderr, nothing half-written).
+Exit status 0 on success, 2 for bad input (one clear message on stderr, nothing half-written), 130
+when interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -15,16 +17,31 @@ DESCRIPTION = ("Monte Carlo uncertainty for the electricity use and CO2 of AI se
                "file's sourced priors and report medians and 90% intervals, sensitivity and reports.")
 
 
+def _count(text: str) -> int:
+    """A whole number written as 1000000 or 1e6 (argparse type)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not value.is_integer() or not abs(value) < 2**63:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
 # -- run ---------------------------------------------------------------------------------------------
 def _run_arguments(parser):
     parser.add_argument("priors", help="model file (TOML)")
-    parser.add_argument("--samples", type=int, default=1_000_000, help="number of Monte Carlo samples (default 1e6)")
+    parser.add_argument("--samples", type=_count, default=1_000_000, help="number of Monte Carlo samples (default 1e6)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--scenario", help="fix parameters at a named scenario of the model file")
     parser.add_argument("--out", help="write the results Dataset to this netCDF file")
     parser.add_argument("--rtol", type=float, help="add samples until every 5/50/95%% quantile's 95%% interval "
                         "is within this relative error (e.g. 0.01); --samples is then the starting count")
-    parser.add_argument("--max-samples", type=int, help="with --rtol: stop here even if not converged (default 1e8)")
+    parser.add_argument("--max-samples", type=_count, help="with --rtol: stop here even if not converged (default 1e8)")
     parser.add_argument("--all-months", action="store_true", help="print every month of a period over 12 months")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="run blocks on this dask.distributed scheduler")
@@ -33,12 +50,15 @@ def _run_arguments(parser):
 
 def _run(args):
     from .report.tables import summary_table
+    from .results.files import check_target
     from .results.netcdf import save_netcdf
     from .spec.reader import load
 
     model = load(args.priors)
     if args.scenario:
         model = model.with_scenario(args.scenario)
+    if args.out:
+        check_target(args.out, "--out")
     client, cluster = _dask_client(args)
     try:
         ds = model.run(samples=args.samples, seed=args.seed, rtol=args.rtol, max_samples=args.max_samples,
@@ -65,13 +85,14 @@ def _dask_client(args):
 
         try:
             return Client(args.scheduler), None   # waits distributed.comm.timeouts.connect
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:   # ValueError: not an address
             raise ModelError(f"cannot reach the dask scheduler ({exc})", path=None, field="--scheduler",
                              value=args.scheduler, fix="start one with `dask scheduler` and pass its tcp:// address")
     if args.workers is not None:
-        if args.workers < 1:
-            raise ModelError("must be at least 1", path=None, field="--workers", value=args.workers,
-                             fix="pass --workers 2 for two worker processes")
+        most = 4 * (os.cpu_count() or 1)
+        if not 1 <= args.workers <= most:
+            raise ModelError(f"must be from 1 to {most} (four per core of this machine)", path=None,
+                             field="--workers", value=args.workers, fix="pass --workers 2 for two worker processes")
         from .engine.distributed import local_cluster
 
         return local_cluster(args.workers)
@@ -84,10 +105,12 @@ def _check_arguments(parser):
 
 
 def _check(args):
+    from .engine.compiler import compile_model
     from .report.tables import parameter_table
     from .spec.reader import load
 
     model = load(args.priors)
+    compile_model(model)          # what run would find before sampling, check finds too
     print(f"{model.path}: valid. {model.title}")
     print(f"period {model.period.start} to {model.period.end} ({model.period.n_days} days); "
           f"outputs: {', '.join(model.outputs)}; scenarios: {', '.join(model.scenarios) or 'none'}")
@@ -98,7 +121,7 @@ def _check(args):
 def _report_arguments(parser):
     parser.add_argument("priors", help="model file (TOML)")
     parser.add_argument("--out", required=True, help="folder to write (replaced as a whole)")
-    parser.add_argument("--samples", type=int, default=1_000_000, help="Monte Carlo samples (default 1e6)")
+    parser.add_argument("--samples", type=_count, default=1_000_000, help="Monte Carlo samples (default 1e6)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
@@ -120,7 +143,7 @@ def _sensitivity_arguments(parser):
     parser.add_argument("--method", choices=SENSITIVITY_METHODS, default="sobol", help="sobol (default), tornado, rank, shapley or disclosure")
     parser.add_argument("--month", help="month YYYY-MM of the monthly total (default: the first month)")
     parser.add_argument("--daily", action="store_true", help="indices for every day instead of one month")
-    parser.add_argument("--samples", type=int, help="Sobol base samples (power of 2, default 4096), "
+    parser.add_argument("--samples", type=_count, help="Sobol base samples (power of 2, default 4096), "
                         "Monte Carlo samples per run (tornado, rank, disclosure; default 100000) or "
                         "model evaluations (shapley; default 2^20)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -131,12 +154,17 @@ def _sensitivity_arguments(parser):
 
 def _sensitivity(args):
     from .report.tables import ranked_table
+    from .results.files import check_target
     from .results.netcdf import save_netcdf
     from .spec.reader import load
 
     model = load(args.priors)
     if args.scenario:
         model = model.with_scenario(args.scenario)
+    if args.out:
+        check_target(args.out, "--out")
+    if args.figure:
+        _check_figure(args.figure)
     ds = model.sensitivity(args.output, args.method, samples=args.samples, seed=args.seed,
                            month=args.month, daily=args.daily)
     print(ranked_table(ds))
@@ -144,10 +172,27 @@ def _sensitivity(args):
         print(f"wrote {save_netcdf(ds, args.out)}")
     if args.figure:
         from .plots.sensitivity import figure_for
+        from .results.files import write_atomically
 
         fig, _ = figure_for(ds)
-        fig.savefig(args.figure, dpi=150, bbox_inches="tight")
+        suffix = os.path.splitext(args.figure)[1][1:].lower()
+        write_atomically(args.figure, lambda tmp: fig.savefig(tmp, format=suffix, dpi=150, bbox_inches="tight"),
+                         "--figure")
         print(f"wrote {args.figure}")
+
+
+def _check_figure(path):
+    """Refuse a --figure path matplotlib cannot write, before the analysis runs."""
+    from matplotlib.figure import Figure
+
+    from .results.files import check_target
+
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1][1:].lower()
+    if suffix not in formats:
+        raise ModelError("has no image format matplotlib can write", field="--figure", value=path,
+                         fix=f"end the name with one of .{', .'.join(sorted(formats))} (e.g. s.png)")
+    check_target(path, "--figure")
 
 
 COMMANDS = {
@@ -175,7 +220,22 @@ def _format_warning(message, *args, **kwargs) -> str:
     return f"warning: {message}\n"
 
 
+MAX_SEED = 2**63 - 1   # seeds are stored as a netCDF int64 attribute
+
+
+def _check_seed(args):
+    seed = getattr(args, "seed", 0)
+    if not 0 <= seed <= MAX_SEED:
+        raise ModelError(f"must be an integer from 0 to {MAX_SEED:,}", field="--seed", value=seed,
+                         fix="pass e.g. --seed 1")
+
+
 def main(argv=None) -> int:
+    """Run the ``simulate`` command; return its exit status.
+
+    0 on success; 2 for bad input, a closed output pipe or too little memory (one line on
+    stderr, no traceback); 130 when interrupted (Ctrl-C). Nothing is half-written in any case.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     shown = warnings.formatwarning
@@ -183,10 +243,49 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always")
             warnings.formatwarning = _format_warning
+            _check_seed(args)
             args.handler(args)
+            sys.stdout.flush()   # a closed pipe is found here, not at exit
     except ModelError as exc:
-        print(f"simulate: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        print("simulate: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return _fail("the output was closed before everything was printed (broken pipe)")
+    except MemoryError:
+        return _fail("out of memory. Fix: ask for fewer samples kept, fewer outputs or a shorter period")
+    except Exception as exc:
+        if not _caused_by_interrupt(exc):
+            raise
+        print("simulate: interrupted", file=sys.stderr)   # Ctrl-C inside a library's callback
+        return 130
     finally:
         warnings.formatwarning = shown
     return 0
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised because of a KeyboardInterrupt (numba wraps one in a SystemError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _fail(message: str) -> int:
+    print(f"simulate: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that Python's flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

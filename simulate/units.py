@@ -38,6 +38,7 @@ UNIT_BY_SUFFIX = {
 # Names (or suffixes) whose values are bounded by physics or definition: (low, high, why).
 BOUNDS_BY_NAME = {
     "pue": (1.0, math.inf, "PUE is facility energy over IT energy, so it is at least 1"),
+    "region_grid_g_per_kwh": (0.0, math.inf, "a grid intensity cannot be negative"),   # [regions]
 }
 BOUNDS_BY_SUFFIX = {
     "utilisation": (0.0, 1.0, "a utilisation is a fraction in [0, 1]"),

@@ -80,13 +80,14 @@ def grouped_sobol(func, groups, n_columns: int, n: int, *, seed: int = 0, indexe
     boot = stats.bootstrap((np.arange(n),), statistic, vectorized=True, n_resamples=n_resamples,
                            batch=batch, method="percentile", confidence_level=confidence,
                            rng=np.random.default_rng([seed, 1]))
-    low = boot.confidence_interval.low.reshape(2, s, d)
-    high = boot.confidence_interval.high.reshape(2, s, d)
+    k = len(indexed)
+    low = boot.confidence_interval.low.reshape(2, s, d)[..., :k]
+    high = boot.confidence_interval.high.reshape(2, s, d)[..., :k]
     variance = np.var(np.concatenate([f_A, f_B], axis=1), axis=1)
-    return {"names": [g.name for g in indexed], "first_order": first, "total_order": total,
+    return {"names": [g.name for g in indexed], "first_order": first[:, :k], "total_order": total[:, :k],
             "first_order_low": low[0], "first_order_high": high[0],
             "total_order_low": low[1], "total_order_high": high[1], "variance": variance,
-            "evaluations": n * (d + 2)}
+            "evaluations": n * (k + 2)}
 
 
 def _fill(groups, u, n_columns):

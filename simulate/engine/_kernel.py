@@ -47,7 +47,9 @@ from .encoding import (
     TRIANGULAR,
     UNIFORM,
 )
+from .numba_cache import ensure_cache_dir
 
+ensure_cache_dir(__file__)
 # One place for speed flags. error_model="numpy": x/0 gives inf or nan (counted, never raised).
 JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 ABS_MASK = np.int64(0x7FFFFFFFFFFFFFFF)

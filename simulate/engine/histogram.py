@@ -7,6 +7,12 @@ keys from the bits, with no logarithm.
 
 Windows. Each (output, time) cell counts keys in a window fixed by a pilot block (its min and max
 plus two octaves each side); values outside the window land in an underflow or overflow count.
+A window wider than :data:`MAX_BINS` still covers the pilot's whole range while the run's
+:data:`WIDE_BINS` last (the whole double range is 2 x 2^11 octaves, about a million bins); past
+them, the smallest magnitudes share the bins next to zero. A quantile or confidence bound that
+lands outside its window or in those shared bins is not within a bin's width of the truth:
+:func:`refined_windows` then gives its cell a window at full resolution over the values its
+ranks can take, for a second pass over the same samples (:func:`simulate.engine.runner.refine`).
 
 Intervals. The distribution-free order-statistic interval: with ``n`` samples the number ``B`` of
 samples below the true ``p``-quantile is Binomial(n, p), so the order statistics ``[X(l), X(u)]``
@@ -29,7 +35,10 @@ QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)   # reported for every o
 CI_LEVEL = 0.95                       # confidence level of the reported intervals
 CHECKED_QUANTILES = (0.05, 0.5, 0.95)  # what rtol and max_relative_error are checked on
 MARGIN_KEYS = 2 * 256                  # two octaves of bins beyond the pilot's min and max
-MAX_BINS = 64 * 256                    # at most 64 octaves of bins per output and time
+MAX_BINS = 64 * 256                    # 64 octaves of bins per output and time, always given
+WIDE_BINS = 1 << 22                    # bins shared by the cells whose pilot range needs more
+REFINE_BINS = 1 << 22                  # bins of a second pass, shared by the cells that need one
+MAX_KEY = 0x7FEFFFFFFFFFFFFF >> KEY_SHIFT   # the magnitude key of the largest finite double
 
 
 # -- keys --------------------------------------------------------------------------------------------
@@ -107,7 +116,13 @@ class Windows:
         return cls(zeros, zeros, np.zeros(shape))
 
     @classmethod
-    def from_pilot(cls, stats, extremes, sources=None):
+    def from_pilot(cls, stats, extremes, sources=None, wide_bins: int | None = None):
+        """Windows from a pilot's sums ``stats[..., 0:2]`` and ``extremes[..., (min, max)]``.
+
+        A cell whose range needs more than MAX_BINS bins gets it whole while ``wide_bins`` last
+        (narrowest first; default :data:`WIDE_BINS`); past them, its top MAX_BINS / 2 keys of each sign.
+        """
+        wide_bins = WIDE_BINS if wide_bins is None else wide_bins
         count, s1 = stats[..., 0], stats[..., 1]
         shift = np.where(count > 0, s1 / np.maximum(count, 1), 0.0)
         vmin, vmax = extremes[..., 0], extremes[..., 1]
@@ -120,6 +135,16 @@ class Windows:
         floor = np.where(too_wide, np.maximum(top - (MAX_BINS // 2 - 1), 0), 0)
         key_min = np.maximum(value_keys(vmin, floor) - MARGIN_KEYS, -(top - floor) - 1)
         key_max = np.minimum(value_keys(vmax, floor) + MARGIN_KEYS, top - floor)
+        # ... unless the whole range still fits in the run's wide bins
+        whole_min = np.maximum(value_keys(vmin) - MARGIN_KEYS, -MAX_KEY - 1)
+        whole_max = np.minimum(value_keys(vmax) + MARGIN_KEYS, MAX_KEY)
+        whole = np.where(too_wide & finite, whole_max - whole_min + 1, 0).ravel()
+        order = np.argsort(np.where(whole > 0, whole, np.iinfo(np.int64).max), kind="stable")
+        fits = np.zeros(whole.shape, dtype=bool)
+        fits[order] = (np.cumsum(whole[order]) <= wide_bins) & (whole[order] > 0)
+        fits = fits.reshape(floor.shape)
+        floor = np.where(fits, 0, floor)
+        key_min, key_max = np.where(fits, whole_min, key_min), np.where(fits, whole_max, key_max)
         length = np.where(finite, key_max - key_min + 1, 0)
         return cls(key_min, length, shift, floor, sources)
 
@@ -135,27 +160,43 @@ def values_at_ranks(counts, lo_key, vmin, vmax, ranks, floor=0):
 
     ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``. Inside a bin the order
     statistics are taken as evenly spread, so the error is below one bin width (0.39%).
-    Returns ``(values, outside)`` where ``outside`` is True when a rank fell outside the window
-    (its value is then clamped to the sample minimum or maximum).
+    Returns ``(values, coarse)`` where ``coarse`` is True when a rank fell outside the window (its
+    value is then clamped to the sample minimum or maximum) or in the bins next to zero that
+    magnitudes below the window's floor share: then the error may be larger.
     """
+    values, coarse, _ = _rank_bins(counts, lo_key, vmin, vmax, ranks, floor, bounds=False)
+    return values, bool(coarse.any())
+
+
+def _rank_bins(counts, lo_key, vmin, vmax, ranks, floor=0, bounds=True):
+    """For each rank: its value, whether its bin is coarse (outside the window, or the bins next
+    to zero that smaller magnitudes share), and (with ``bounds``) the ``(low, high)`` values its
+    bin can hold."""
     counts = np.asarray(counts)
     ranks = np.asarray(ranks, dtype=np.int64)
     cum = np.cumsum(counts)
     b = np.searchsorted(cum, ranks, side="right")
     edge = (b == 0) | (b == len(counts) - 1)
     inner = np.clip(b, 1, len(counts) - 2)
+    keys = lo_key + inner - 1
     before = cum[inner] - counts[inner]
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = _within_bins(lo_key + inner - 1, (ranks - before + 0.5) / counts[inner], floor)
+        values = _within_bins(keys, (ranks - before + 0.5) / counts[inner], floor)
     values = np.where(edge, np.where(b == 0, vmin, vmax), np.clip(values, vmin, vmax))
-    return values, bool(edge.any())
+    coarse = edge | ((floor > 0) & ((keys == 0) | (keys == -1)))
+    if not bounds:
+        return values, coarse, None
+    low, high = key_bounds(keys, floor)
+    low, high = np.where(b == 0, vmin, np.maximum(low, vmin)), np.where(b == len(counts) - 1, vmax, np.minimum(high, vmax))
+    return values, coarse, (low, high)
 
 
 def histogram_quantiles(counts, lo_key, vmin, vmax, quantiles=QUANTILES, floor=0):
     """Quantiles (numpy's default, linear between order statistics) from one key histogram.
 
     ``counts`` is ``[below window, bin 0, ..., bin L-1, above window]``; see :func:`values_at_ranks`.
-    Returns ``(values, outside)`` where ``outside`` is True when a quantile fell outside the window.
+    Returns ``(values, coarse)`` where ``coarse`` is True when a quantile fell outside the window or
+    in its bins next to zero (see :func:`values_at_ranks`).
     """
     total = int(np.sum(counts))
     if total == 0:
@@ -219,20 +260,30 @@ def _ranks(n: int, quantiles: tuple, level: float):
 
 def quantile_interval(counts, lo_key, vmin, vmax, quantiles, level: float = CI_LEVEL, floor=0):
     """``(low, high)`` confidence bounds of each quantile from one key histogram."""
+    return _interval(counts, lo_key, vmin, vmax, quantiles, level, floor)[:2]
+
+
+def _interval(counts, lo_key, vmin, vmax, quantiles, level, floor):
     n = int(np.sum(counts))
     if n == 0:
         nan = np.full(len(quantiles), np.nan)
-        return nan, nan
+        return nan, nan, False
     lo_rank, hi_rank = order_statistic_ranks(n, quantiles, level)
-    values, _ = values_at_ranks(counts, lo_key, vmin, vmax, np.concatenate([lo_rank, hi_rank]), floor)
-    return values[:len(quantiles)], values[len(quantiles):]
+    values, coarse = values_at_ranks(counts, lo_key, vmin, vmax, np.concatenate([lo_rank, hi_rank]), floor)
+    return values[:len(quantiles)], values[len(quantiles):], coarse
+
+
+def reported_ranks(n: int, quantiles=QUANTILES, level: float = CI_LEVEL) -> np.ndarray:
+    """Every 0-based rank the quantiles and their confidence bounds of ``n`` samples are read from."""
+    rank = np.floor(np.asarray(quantiles) * (n - 1)).astype(np.int64)
+    return np.concatenate([rank, np.minimum(rank + 1, n - 1), *order_statistic_ranks(n, quantiles, level)])
 
 
 def relative_error(estimate, low, high):
     """Half-width of the interval over the estimate's magnitude (0 when both are 0)."""
     estimate, low, high = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (estimate, low, high)))
     half = (high - low) / 2.0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):   # an estimate at (or next to) zero has an infinite relative error
         err = np.where(half == 0, 0.0, half / np.abs(estimate))
     return err
 
@@ -241,8 +292,8 @@ def relative_error(estimate, low, high):
 def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=None):
     """Quantiles of output ``o`` at time ``t`` and their confidence bounds, from merged histograms.
 
-    Returns ``(quantiles, low, high, outside)``; see :func:`histogram_quantiles` and
-    :func:`quantile_interval`.
+    Returns ``(quantiles, low, high, coarse)``; ``coarse`` is True when a quantile or bound may be
+    off by more than a bin's width (see :func:`values_at_ranks`).
     """
     source, scale = windows.source[o, t], windows.scale[o, t]
     if source != t:  # a day of a profile output: its month, scaled (a negative scale swaps the tails)
@@ -250,9 +301,58 @@ def cell_quantiles(windows, merged, o: int, t: int, quantiles=QUANTILES, level=N
         q, low, high, outside = cell_quantiles(windows, merged, o, source, wanted, level)
         return (*scaled_cell(q, low, high, scale), outside)
     args = (windows.counts(merged.hist, o, t), windows.lo_key[o, t], *merged.extremes[o, t])
-    q, outside = histogram_quantiles(*args, quantiles, floor=windows.floor[o, t])
-    low, high = quantile_interval(*args, quantiles, CI_LEVEL if level is None else level, floor=windows.floor[o, t])
-    return q, low, high, outside
+    q, coarse = histogram_quantiles(*args, quantiles, floor=windows.floor[o, t])
+    low, high, coarse_bounds = _interval(*args, quantiles, CI_LEVEL if level is None else level, windows.floor[o, t])
+    return q, low, high, coarse or coarse_bounds
+
+
+def refined_windows(windows, merged, quantiles=QUANTILES, level: float = CI_LEVEL, budget: int | None = None,
+                    first_month: int = 0):
+    """Windows for a second pass over the same samples, or None when no cell needs one.
+
+    A cell whose reported quantiles or bounds fell in coarse bins (see :func:`values_at_ranks`)
+    gets a window at full resolution (no floor) over every value those ranks can hold, while
+    ``budget`` bins last (default :data:`REFINE_BINS`; times from ``first_month`` on, the months
+    a reader quotes, first); every other cell gets none (sums only).
+    """
+    budget = REFINE_BINS if budget is None else budget
+    lo_key = np.zeros_like(windows.lo_key)
+    length = np.zeros_like(windows.length)
+    used = 0
+    n_out, n_times = windows.length.shape
+    for t in sorted(range(n_times), key=lambda t: t < first_month):
+        for o in range(n_out):
+            n = int(merged.stats[o, t, 0])
+            if windows.source[o, t] != t or n == 0 or windows.length[o, t] == 0:
+                continue
+            counts = windows.counts(merged.hist, o, t)
+            if windows.floor[o, t] == 0 and counts[0] == 0 and counts[-1] == 0:
+                continue   # every sample inside the window, at full resolution
+            vmin, vmax = merged.extremes[o, t]
+            _, coarse, (low, high) = _rank_bins(counts, windows.lo_key[o, t], vmin, vmax,
+                                                reported_ranks(n, quantiles, level), windows.floor[o, t])
+            if not coarse.any():
+                continue
+            first, last = (int(k) for k in value_keys(np.array([low.min(), high.max()])))
+            if used + last - first + 1 <= budget:
+                lo_key[o, t], length[o, t] = first, last - first + 1
+                used += last - first + 1
+    if not length.any():
+        return None
+    return Windows(lo_key, length, windows.shift, None, (windows.source, windows.scale))
+
+
+def with_refined(windows, hist, fine, fine_hist):
+    """``(windows, hist)`` with every cell ``fine`` has a window for taken from ``fine``'s pass."""
+    take = fine.length > 0
+    merged = Windows(np.where(take, fine.lo_key, windows.lo_key), np.where(take, fine.length, windows.length),
+                     windows.shift, np.where(take, 0, windows.floor), (windows.source, windows.scale))
+    out = np.zeros(max(merged.total, 1), dtype=np.int64)
+    for o, t in np.ndindex(*take.shape):
+        source, counts = (fine, fine_hist) if take[o, t] else (windows, hist)
+        start = merged.offset[o, t]
+        out[start:start + merged.length[o, t] + 2] = source.counts(counts, o, t)
+    return merged, out
 
 
 def scaled_cell(q, low, high, scale):

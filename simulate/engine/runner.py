@@ -8,26 +8,59 @@ first block is also run once as a pilot that fixes each histogram's window and e
 Stopping (``run(..., rtol=r)``): stages double the sample count (whole blocks), from ``samples``
 up to ``max_samples``; blocks keep their seeds, so a run that stops at N samples equals a fixed
 run of N samples.
+
+Refining: when a quantile lands where its window is coarse (see
+:func:`simulate.engine.histogram.refined_windows`), :func:`refine` draws the same samples again
+into windows at full resolution around it; numbers stay a function of (model, samples, seed).
 """
 from __future__ import annotations
+
+import os
 
 import numba
 import numpy as np
 
+from ..errors import ModelError
 from . import _kernel
 from .compiler import Program
 from .encoding import TILE
-from .histogram import Windows, empty_layout
+from .histogram import Windows, empty_layout, refined_windows, with_refined
 
 BLOCK_SIZE = 1 << 16        # samples per seeded block: fixed, part of what a seed means
 BATCH_BLOCKS = 32           # blocks per kernel call (memory and progress granularity only)
 DEFAULT_MAX_SAMPLES = 100_000_000     # where a run with rtol gives up unless told otherwise
 
 
-def block_sizes(samples: int) -> np.ndarray:
+MAX_SAMPLES = 2**53          # sample counts are summed as float64: exact up to here
+
+
+class BlockSizes:
+    """The number of samples in each block (full blocks, then the remainder), never materialised:
+    ``len()``, indexing and slicing (an int64 array) as for the array they stand for."""
+
+    def __init__(self, samples: int):
+        self.samples = int(samples)
+        self.n_full, self.rest = divmod(self.samples, BLOCK_SIZE)
+
+    def __len__(self) -> int:
+        return self.n_full + (1 if self.rest else 0)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return np.array([self[k] for k in range(*index.indices(len(self)))], dtype=np.int64)
+        k = range(len(self))[index]
+        return BLOCK_SIZE if k < self.n_full else self.rest
+
+    def __array__(self, dtype=None, copy=None):
+        return self[:].astype(dtype or np.int64)
+
+    def sum(self) -> int:
+        return self.samples
+
+
+def block_sizes(samples: int) -> BlockSizes:
     """The number of samples in each block: full blocks, then the remainder."""
-    n_full, rest = divmod(samples, BLOCK_SIZE)
-    return np.array([BLOCK_SIZE] * n_full + ([rest] if rest else []), dtype=np.int64)
+    return BlockSizes(samples)
 
 
 def block_states(seed: int, blocks, n_streams: int) -> np.ndarray:
@@ -95,6 +128,7 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
 
     This is the unit of work a dask task runs; its result depends only on its arguments.
     """
+    sizes = np.asarray(sizes, dtype=np.int64)
     if int(np.sum(sizes)) >= 2**31:
         raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
     if windows.lo_key.shape != (program.n_outputs, program.n_times):
@@ -130,6 +164,7 @@ def sample_stages(program, seed: int, stages, *, reductions=local_reductions, ke
     _, pilot_stats, pilot_extremes = reduce_range(program, Windows.empty(shape), seed,
                                                   block_sizes(stages[-1])[:1], 0)
     windows = Windows.from_pilot(pilot_stats[0], pilot_extremes[0], program.cell_sources())
+    check_memory(windows)
     merged = Reductions.start(shape, windows.total)
     done_blocks = 0
     for target in stages:
@@ -140,6 +175,48 @@ def sample_stages(program, seed: int, stages, *, reductions=local_reductions, ke
                 bar.update(n_done)
         done_blocks = len(sizes)
         yield target, windows, merged
+
+
+def refine(program, seed: int, samples: int, windows: Windows, merged: Reductions, *,
+           reductions=local_reductions, bar=None) -> tuple[Windows, Reductions]:
+    """``(windows, merged)`` with every coarse cell redrawn at full resolution (unchanged if none).
+
+    Cells where a reported quantile or confidence bound fell outside its window, or in the bins
+    next to zero shared by small magnitudes, are counted again over the same ``samples`` in
+    windows that cover every value those ranks can hold (:func:`~simulate.engine.histogram.refined_windows`).
+    """
+    fine = refined_windows(windows, merged, first_month=program.n_days)
+    if fine is None:
+        return windows, merged
+    check_memory(fine)
+    if bar is not None:
+        bar.total += samples
+        bar.refresh()
+    hist = np.zeros(max(fine.total, 1), dtype=np.int64)
+    for n_done, (counts, _, _) in reductions(program, fine, seed, block_sizes(samples), 0, Kept.empty(program)):
+        hist += counts
+        if bar is not None:
+            bar.update(n_done)
+    windows, hist = with_refined(windows, merged.hist, fine, hist)
+    return windows, Reductions(hist, merged.stats, merged.extremes)
+
+
+def histogram_bytes(windows: Windows) -> int:
+    """Memory a run's histograms take: int32 counts per kernel thread, and two int64 sums."""
+    return windows.total * (4 * numba.get_num_threads() + 16)
+
+
+def check_memory(windows: Windows):
+    """Refuse a model whose histograms would not fit in half of this machine's memory."""
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):   # no sysconf (Windows): nothing to compare with
+        return
+    need = histogram_bytes(windows)
+    if need > memory / 2:
+        raise ModelError(f"its histograms would take {need / 2**30:.1f} GiB, more than half of this machine's "
+                         f"{memory / 2**30:.1f} GiB ({windows.length.size:,} output-days and months)",
+                         field="outputs", fix="report fewer outputs or cover a shorter period")
 
 
 def kept_rows(keep: int, samples: int) -> int:

@@ -1,11 +1,14 @@
 """Write a report folder: everything into a temporary folder beside it, then one swap into place."""
 from __future__ import annotations
 
+import contextlib
 import shutil
-import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ModelError
+from ..results.files import check_target, remove_stale, temporary_sibling
 from ..results.netcdf import save_netcdf
 from ..spec.reader import load
 from .compute import compute
@@ -14,13 +17,31 @@ from .headline import window_values
 from .render import figure_bytes, to_html, to_markdown
 from .sections import blocks
 
+REPORT_FILES = ("index.html", "summary.md")   # what marks a folder as a report that may be replaced
+
 
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
-    report = compute(model, samples, seed)
+    try:
+        report = compute(model, samples, seed)
+    except ModelError as exc:
+        raise exc.located(model.path) from None
+    _refuse_empty_outputs(report.ds, model)
     report.headline_values = window_values(report, report.headline)
     report.figures = make_figures(report)
     return report
+
+
+def _refuse_empty_outputs(ds, model):
+    """A report draws every output: refuse one whose samples are all NaN or infinite in a month."""
+    for name in model.outputs:
+        empty = ds[f"{name}_monthly_nonfinite"].values >= ds.attrs["samples"]
+        if empty.any():
+            month = model.period.months[int(np.argmax(empty))]
+            raise ModelError(f"every sample is NaN or infinite in {month}, so a report cannot draw it",
+                             path=model.path, field=f"outputs.{name}", value=name,
+                             fix="check its expression (a log or a division of values that reach 0?) "
+                                 "or drop it from [outputs]")
 
 
 def summary_dataset(ds):
@@ -53,15 +74,17 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
     """
     import matplotlib.pyplot as plt
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ModelError("exists and is not a folder", field="--out", value=str(out),
-                         fix="give a folder path (it is created, or replaced as a whole)")
+    given = Path(out)
+    out = check_target(out, "--out", folder=True).absolute()   # "." has no name to put a folder beside
+    _check_replaceable(out)
+    with _unwritable_is_bad_input(out):
+        recover_folder(out)
     model = load(priors)
     command_line = command_line or f"simulate report {priors} --out {out} --samples {samples} --seed {seed}"
     report = prepare(model, samples, seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    with _unwritable_is_bad_input(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temporary_sibling(out, folder=True)
     try:
         svgs, titles = {}, {}
         for stem, (title, fig) in report.figures.items():
@@ -76,21 +99,64 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
         tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
         _replace_folder(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         for _, fig in report.figures.values():
             plt.close(fig)
+        if isinstance(exc, OSError):   # a full disk, say
+            raise _unwritable(out, exc) from None
         raise
-    return out
+    return given
+
+
+def _check_replaceable(out: Path):
+    """Refuse to replace a folder that holds things but no report: it is the user's, not ours."""
+    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in REPORT_FILES):
+        raise ModelError(f"is a folder that holds files but no report ({' and '.join(REPORT_FILES)}), so it is "
+                         "not replaced", field="--out", value=str(out),
+                         fix="give a new folder, or the folder of an earlier report")
+
+
+@contextlib.contextmanager
+def _unwritable_is_bad_input(out: Path):
+    """An OSError writing the report folder becomes a ModelError about --out."""
+    try:
+        yield
+    except OSError as exc:
+        raise _unwritable(out, exc) from None
+
+
+def _unwritable(out: Path, exc: OSError) -> ModelError:
+    return ModelError(f"cannot be written ({exc.strerror or exc})", field="--out", value=str(out),
+                      fix="give a folder path on a disk you can write to, with room for the report")
 
 
 def _replace_folder(new: Path, target: Path):
-    """Put folder ``new`` at ``target``: one rename when target is absent, else swap then delete the old."""
+    """Put folder ``new`` at ``target``: one rename when target is absent, else swap then delete the old.
+
+    A process killed between the swap's two renames leaves ``.TARGET.old`` and no ``TARGET``;
+    :func:`recover_folder` (run before every write) puts the old folder back.
+    """
     if not target.exists():
         new.rename(target)
         return
-    old = target.with_name(f".{target.name}.old")
+    old = _old(target)
     shutil.rmtree(old, ignore_errors=True)
     target.rename(old)
     new.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_folder(target: Path):
+    """Mend what a killed write left beside ``target``: the previous folder is put back if the
+    swap stopped half-way, a stale old copy is removed, and dead writers' temporary folders go."""
+    old = _old(target)
+    if old.is_dir() and not target.exists():
+        old.rename(target)
+    elif old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+    remove_stale(target)
+
+
+def _old(target: Path) -> Path:
+    return target.with_name(f".{target.name}.old")

@@ -41,21 +41,22 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
     n_times = program.n_times
     q = np.empty((len(out_names), n_times, len(QUANTILES)))
     ci = np.empty((2,) + q.shape)
-    outside_any = []
+    coarse_any = []
     for o in range(len(out_names)):
         for t in np.argsort(windows.source[o] != np.arange(n_times), kind="stable"):  # sources first
             source, scale = windows.source[o, t], windows.scale[o, t]
             if source != t and scale > 0:  # read from another cell (a profile day: its month), scaled
                 q[o, t], ci[0, o, t], ci[1, o, t] = scaled_cell(q[o, source], ci[0, o, source], ci[1, o, source], scale)
                 continue
-            q[o, t], ci[0, o, t], ci[1, o, t], outside = cell_quantiles(windows, merged, o, t)
-            if outside:
-                outside_any.append(out_names[o])
+            q[o, t], ci[0, o, t], ci[1, o, t], coarse = cell_quantiles(windows, merged, o, t)
+            if coarse:
+                coarse_any.append(out_names[o])
     count, s1, s2 = merged.stats[..., 0], merged.stats[..., 1], merged.stats[..., 2]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         mean = windows.shift + s1 / count
         var = (s2 - s1 * s1 / count) / (count - 1)
     std = np.sqrt(np.maximum(var, 0.0))
+    overflowed = (count > 1) & ~(np.isfinite(mean) & np.isfinite(std))
     rows = np.arange(len(out_names))[:, None]  # cells read from another cell: its moments, scaled
     mean, std = mean[rows, windows.source] * windows.scale, std[rows, windows.source] * np.abs(windows.scale)
     nonfinite = samples - count[rows, windows.source].astype(np.int64)
@@ -125,10 +126,19 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         ds.attrs["nonfinite_samples"] = json.dumps(bad)
         warnings.warn(f"{model.path or model.name}: some samples gave NaN or infinite outputs and are left out "
                       f"of the quantiles (counts per output, worst month): {bad}", RuntimeWarning, stacklevel=3)
-    if outside_any:
-        ds.attrs["quantiles_outside_window"] = ", ".join(sorted(set(outside_any)))
-        warnings.warn(f"{model.path or model.name}: some quantiles of {sorted(set(outside_any))} fell outside "
-                      "the histogram window and are clamped to the sample min/max", RuntimeWarning, stacklevel=3)
+    if overflowed.any():
+        names = sorted({out_names[o] for o in np.flatnonzero(overflowed.any(axis=1))})
+        ds.attrs["moments_overflowed"] = ", ".join(names)
+        warnings.warn(f"{model.path or model.name}: the mean or standard deviation of {names} overflowed a 64-bit "
+                      "float (values near 1.8e308) and is shown as inf or nan; the quantiles are unaffected",
+                      RuntimeWarning, stacklevel=3)
+    if coarse_any:
+        names = sorted(set(coarse_any))
+        ds.attrs["quantiles_imprecise"] = ", ".join(names)
+        warnings.warn(f"{model.path or model.name}: some quantiles or confidence bounds of {names} may be off by more "
+                      "than the histogram's 0.39%: they fell outside its window (clamped to the sample min/max) or in "
+                      "the bins next to zero that very small magnitudes share (attrs['quantiles_imprecise'])",
+                      RuntimeWarning, stacklevel=3)
     return ds
 
 

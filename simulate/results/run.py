@@ -12,13 +12,19 @@ from ..engine.distributed import reductions_for
 from ..engine.histogram import worst_relative_error
 from ..engine.runner import (
     DEFAULT_MAX_SAMPLES,
+    MAX_SAMPLES,
     Kept,
     kept_rows,
+    refine,
     sample_stages,
     stage_samples,
 )
 from ..errors import ModelError
 from .dataset import build_dataset
+
+MAX_SEED = 2**63 - 1             # seeds are stored as a netCDF int64 attribute
+MAX_KEPT_BYTES = 2 * 2**30       # per-sample draws kept in memory (keep=...)
+ESTIMATE_AFTER_S = 60.0          # runs expected to take longer than this say so when they start
 
 
 def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, rtol=None, max_samples=None,
@@ -33,21 +39,27 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
     started = time.perf_counter()
 
     keep = min(int(keep), stages[-1])
+    _check_kept(model, program, keep)
     kept = Kept.empty(program, kept_rows(keep, stages[-1]))
-    bar = _progress_bar(progress, stages[-1])
+    bar = _Progress(model, stages[-1], _progress_bar(progress, stages[-1]))
     error, where = np.nan, None
+    reductions = reductions_for(client)
     try:
         for target, windows, merged in sample_stages(program, seed, stages, kept=kept, bar=bar,
-                                                     reductions=reductions_for(client)):
+                                                     reductions=reductions):
             if rtol is not None:
                 error, where = worst_relative_error(windows, merged, program.checked_cells())
-                if bar is not None:
-                    bar.set_postfix_str(f"worst relative error {error:.3g}")
+                bar.set_postfix_str(f"worst relative error {error:.3g}")
                 if error < rtol:
                     break
+        refined = refine(program, seed, target, windows, merged, reductions=reductions, bar=bar)
+        if rtol is not None and refined[0] is not windows:   # the error as the refined counts give it
+            error, where = worst_relative_error(*refined, program.checked_cells())
+        windows, merged = refined
+    except ModelError as exc:
+        raise exc.located(model.path) from None
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     done = target
     elapsed = time.perf_counter() - started
     extra = {}
@@ -66,16 +78,71 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
 
 
 def _check_arguments(model, *, samples, seed, keep, max_samples, rtol):
-    checks = [("samples", samples, 1), ("seed", seed, 0), ("keep", keep, 0)]
+    checks = [("samples", samples, 1, MAX_SAMPLES), ("seed", seed, 0, MAX_SEED), ("keep", keep, 0, MAX_SAMPLES)]
     if max_samples is not None:
-        checks.append(("max_samples", max_samples, 1))
-    for name, value, low in checks:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ModelError(f"must be an integer >= {low}", path=model.path, field=name, value=value,
-                             fix=f"pass {name}={max(low, 1000) if 'samples' in name else low} or more")
+        checks.append(("max_samples", max_samples, 1, MAX_SAMPLES))
+    for name, value, low, high in checks:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            raise ModelError(f"must be an integer from {low} to {high:,}", path=model.path, field=name, value=value,
+                             fix=f"pass {name}={max(low, 1000) if 'samples' in name else low} or more, "
+                                 f"at most {high:,}")
     if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1):
         raise ModelError("must be a number between 0 and 1", path=model.path, field="rtol", value=rtol,
                          fix="pass rtol=0.01 for quantiles within 1% (at 95% confidence)")
+
+
+def _check_kept(model, program, keep):
+    """Refuse ``keep`` draws that would not fit in MAX_KEPT_BYTES."""
+    need = keep * (len(program.draw_names) + program.n_outputs * program.n_months) * 8
+    if need > MAX_KEPT_BYTES:
+        most = MAX_KEPT_BYTES // ((len(program.draw_names) + program.n_outputs * program.n_months) * 8)
+        raise ModelError(f"keeping {keep:,} samples' draws would take {need / 2**30:.1f} GiB", path=model.path,
+                         field="keep", value=keep, fix=f"keep at most {most:,}")
+
+
+class _Progress:
+    """Counts samples for the progress bar (if any) and, once the second kernel call has timed the
+    machine (the first may include compiling the kernel), warns when the rest of the run will take
+    longer than ESTIMATE_AFTER_S."""
+
+    def __init__(self, model, total, bar):
+        self.model, self.total, self.bar = model, total, bar
+        self.done, self.calls, self.mark = 0, 0, None
+
+    def update(self, n):
+        self.done += n
+        self.calls += 1
+        if self.bar is not None:
+            self.bar.update(n)
+        if self.calls == 1:
+            self.mark = (time.perf_counter(), self.done)
+        elif self.calls == 2:
+            rate = (self.done - self.mark[1]) / max(time.perf_counter() - self.mark[0], 1e-9)
+            left = (self.total - self.done) / rate
+            if left > ESTIMATE_AFTER_S:
+                warnings.warn(f"{self.model.path or self.model.name}: {self.total:,} samples will take about "
+                              f"{_duration(left)} more at this machine's {rate:,.0f} samples/s (Ctrl-C stops the "
+                              "run; fewer samples, or rtol, stop sooner)", RuntimeWarning, stacklevel=2)
+
+    def set_postfix_str(self, text):
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+
+    def refresh(self):
+        if self.bar is not None:
+            self.bar.total = self.total
+            self.bar.refresh()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.0f} seconds"
 
 
 def _progress_bar(progress, total):

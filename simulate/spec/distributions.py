@@ -136,8 +136,8 @@ def parse_distribution(spec: dict, *, path=None, field: str) -> Distribution:
     for key in given:
         raw = spec[key]
         if family == "discrete":
-            if not isinstance(raw, list) or not raw or not all(_is_number(v) for v in raw):
-                fail("must be a non-empty list of numbers", key, raw)
+            if not isinstance(raw, list) or not raw or not all(_is_number(v) and math.isfinite(v) for v in raw):
+                fail("must be a non-empty list of finite numbers", key, raw, "write e.g. [1, 2, 1]")
             values[key] = [float(v) for v in raw]
             continue
         if not _is_number(raw) or not math.isfinite(float(raw)):
@@ -145,8 +145,16 @@ def parse_distribution(spec: dict, *, path=None, field: str) -> Distribution:
         values[key] = float(raw)
 
     params = _canonical(family, values, fail)
+    if not all(math.isfinite(v) for v in np.ravel(list(_numbers(params)))):
+        fail("these numbers are too large to compute with (their spread overflows a 64-bit float)", value=spec.get(
+             "dist"), fix="write them in a larger unit so that they stay below about 1e300")
     params["_as_written"] = {k: spec[k] for k in spec if k in given}
     return Distribution(family, params)
+
+
+def _numbers(params: dict):
+    for value in params.values():
+        yield from (value if isinstance(value, list) else [value])
 
 
 def _is_number(value) -> bool:
@@ -224,7 +232,7 @@ def _canonical(family: str, v: dict, fail) -> dict:
         if len(v["values"]) != len(v["weights"]):
             fail("values and weights must have the same length", "weights", v["weights"],
                  f"give one weight per value ({len(v['values'])})")
-        if any(w < 0 for w in v["weights"]) or sum(v["weights"]) <= 0:
+        if any(w < 0 for w in v["weights"]) or not 0 < sum(v["weights"]) < math.inf:
             fail("weights must be non-negative with a positive sum", "weights", v["weights"],
                  "use weights like [1, 2, 1]")
         return {"values": v["values"], "weights": v["weights"]}

@@ -16,6 +16,9 @@ import numpy as np
 
 from ..errors import ModelError
 
+MAX_OPERANDS = 100        # numbers and names in one expression (the shipped models use at most 14)
+MAX_DEPTH = 100           # nesting of operations in one expression (at most 10 in the shipped models)
+MAX_INLINED_DEPTH = 150   # the same with the derived quantities it uses written out (see inlined_depths)
 FUNCTIONS = {"min": (2, None), "max": (2, None), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
 REDUCTIONS = ("sum", "mean")     # sum(x, "dim", ...), mean(x, "dim", ...)
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -32,12 +35,119 @@ def parse_expression(text, *, path=None, field: str):
     if not isinstance(text, str) or not text.strip():
         raise ModelError("an expression must be a non-empty string", path=path, field=field,
                          value=text, fix='write it in quotes, e.g. "visits * queries_per_visit"')
+    from .schema import MAX_EXPRESSION_CHARS
+
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ModelError(f"the expression is {len(text):,} characters long, more than the {MAX_EXPRESSION_CHARS:,} "
+                         "allowed", path=path, field=field, value=text, fix=_SPLIT)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ModelError(f"the expression does not parse ({exc.msg})", path=path, field=field,
                          value=text, fix="use numbers, names, + - * / **, min, max, exp, log, sqrt") from None
+    except (RecursionError, MemoryError):
+        raise ModelError("the expression nests too deeply to parse", path=path, field=field, value=text,
+                         fix=_SPLIT) from None
+    operands, depth = _size(tree.body)
+    if operands > MAX_OPERANDS or depth > MAX_DEPTH:
+        raise ModelError(f"the expression has {operands} operands nested {depth} deep; at most {MAX_OPERANDS} "
+                         f"operands and {MAX_DEPTH} levels are allowed", path=path, field=field, value=text, fix=_SPLIT)
     return _convert(tree.body, text, path, field)
+
+
+_SPLIT = "split it into several [derived] quantities, each a part of the whole"
+
+
+def _size(tree) -> tuple[int, int]:
+    """(names and numbers, depth) of a Python syntax tree, counted without recursion."""
+    operands, depth, stack = 0, 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        depth = max(depth, level)
+        operands += isinstance(node, (ast.Name, ast.Constant))
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop)))
+    return operands, depth
+
+
+def node_depth(node) -> int:
+    """Levels of a node tree (a name or number is 1), counted without recursion."""
+    depth, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        depth = max(depth, level)
+        if item[0] not in ("num", "name"):
+            stack.extend((child, level + 1) for child in item[1:])
+    return depth
+
+
+def inlined_depths(nodes: dict) -> dict:
+    """For each name -> node tree, the depth of its tree with every name of ``nodes`` it uses
+    replaced by that name's own tree (a name counts one level), without recursion.
+
+    The engine walks trees recursively through the derived quantities they use, so this depth,
+    kept below :data:`MAX_INLINED_DEPTH`, bounds its recursion. ``nodes`` must have no cycles.
+    """
+    depths: dict = {}
+    for root in nodes:
+        stack = [root]
+        while stack:
+            name = stack[-1]
+            if name in depths:
+                stack.pop()
+                continue
+            pending = [n for n in names_in(nodes[name]) if n in nodes and n not in depths]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            depths[name] = _depth_with(nodes[name], depths)
+    return depths
+
+
+def dependency_cycle(nodes: dict) -> list | None:
+    """A cycle among the names of ``nodes`` (name -> node tree) as ``[a, b, ..., a]``, or None.
+
+    Depth-first in the order of ``nodes`` and of each tree's sorted names, without recursion.
+    """
+    state: dict = {}
+    for root in nodes:
+        if state.get(root) == "done":
+            continue
+        trail, stack = [], [(root, None)]
+        while stack:
+            name, children = stack[-1]
+            if children is None:
+                if state.get(name) == "open":
+                    return trail[trail.index(name):] + [name]
+                if state.get(name) == "done":
+                    stack.pop()
+                    continue
+                state[name] = "open"
+                trail.append(name)
+                children = iter([n for n in sorted(names_in(nodes[name])) if n in nodes])
+                stack[-1] = (name, children)
+            child = next(children, None)
+            if child is None:
+                state[name] = "done"
+                trail.pop()
+                stack.pop()
+            else:
+                stack.append((child, None))
+    return None
+
+
+def _depth_with(node, depths) -> int:
+    depth, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if item[0] == "name":
+            depth = max(depth, level + depths.get(item[1], 0))
+        elif item[0] == "num":
+            depth = max(depth, level)
+        else:
+            stack.extend((child, level + 1) for child in item[1:])
+    return depth
 
 
 def _convert(node, text, path, field):

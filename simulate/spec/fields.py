@@ -6,13 +6,47 @@ import math
 import re
 
 from ..errors import Location
+from ..units import bounds_for_name
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_number(value) -> bool:
     """A TOML integer or float (not a boolean)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A number that is finite as a 64-bit float (a 400-digit integer is not)."""
+    try:
+        return is_number(value) and math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def fixed_value(name: str, value, months, where: Location, bounds=None):
+    """The number (or ``{"YYYY-MM": number}``) that fixes parameter ``name``, checked as its prior
+    would be: finite, and within ``bounds`` or the bounds its name implies (``pue`` at least 1...).
+
+    Used by scenarios in model files and by :meth:`simulate.Model.with_fixed`.
+    """
+    if isinstance(value, dict):
+        values = {}
+        for month, number in value.items():
+            if month not in months:
+                where.fail("is not a month of the period", str(month), month,
+                           f"use months from {months[0]} to {months[-1]}")
+            if isinstance(number, dict):
+                where.at(month).fail("must be one number for the month", value=number, fix="write e.g. 1.5")
+            values[month] = fixed_value(name, number, months, where.at(month), bounds)
+        return values
+    if not is_finite_number(value):
+        where.fail("a scenario fixes a parameter to a finite number", value=value, fix="write a number")
+    low, high, why = bounds or bounds_for_name(name.split("[")[0]) or (-math.inf, math.inf, "")   # pue[tpu]: pue
+    if not low <= value <= high:
+        where.fail(f"{why}, but this value is outside [{low:g}, {high:g}]", value=value,
+                   fix=f"use a value from {low:g} to {high:g}")
+    return float(value)
 
 
 def text(table: dict, key: str, where: Location, *, required: bool = True, default: str = "") -> str:
@@ -39,7 +73,7 @@ def number(table: dict, key: str, where: Location, *, positive: bool = False) ->
 
 def identifier(name: str, where: Location):
     """Refuse ``name`` unless it is a valid quantity name."""
-    if not isinstance(name, str) or not _IDENT.match(name):
+    if not isinstance(name, str) or not _IDENT.fullmatch(name):
         where.fail("is not a valid name", value=name, fix="use letters, digits and underscores, starting with a letter")
 
 

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import Location, ModelError
 from .calendar import Period, Profile
 from .distributions import Distribution
+from .fields import fixed_value
 from .flatten import flatten
 from .quantities import (  # noqa: F401
     BUILTIN_NAMES,
@@ -213,6 +215,9 @@ class Model:
         Model
             A copy; every other parameter keeps its random stream (common random numbers).
         """
+        if not isinstance(values, dict):
+            raise ModelError("must be a dict of parameter name -> value", path=self.path, field="fixed",
+                             value=values, fix='pass e.g. {"pue": 1.2}')
         parameters, shares = dict(self.parameters), dict(self.shares)
         cells = {c.name: p.name for p in parameters.values() for c in p.cells}
         for name, value in values.items():
@@ -221,7 +226,7 @@ class Model:
             elif name in cells:
                 parent = parameters[cells[name]]
                 parameters[parent.name] = dataclasses.replace(parent, cells=tuple(
-                    _fix(c, value, self) if c.name == name else c for c in parent.cells))
+                    _fix(c, value, self, parent.name) if c.name == name else c for c in parent.cells))
             elif name in shares:
                 shares[name] = _fix_shares(shares[name], value, self)
             else:
@@ -254,7 +259,7 @@ class Model:
         return None
 
 
-def _fix(parameter: Parameter, value, model: Model) -> Parameter:
+def _fix(parameter: Parameter, value, model: Model, bounded_as: str = "") -> Parameter:
     """``parameter`` fixed at ``value``: a number, ``{"YYYY-MM": number}``, or for a dimensioned
     parameter one value per coordinate (nested lists row-major, or tables keyed by coordinate)."""
     def fixed(number):
@@ -262,7 +267,10 @@ def _fix(parameter: Parameter, value, model: Model) -> Parameter:
 
     if parameter.cells:
         per_cell = per_coordinate(value, [model.dimensions[d] for d in parameter.dims])
-        return dataclasses.replace(parameter, cells=tuple(_fix(c, v, model) for c, v in zip(parameter.cells, per_cell)))
+        return dataclasses.replace(parameter, cells=tuple(_fix(c, v, model, parameter.name)
+                                                          for c, v in zip(parameter.cells, per_cell)))
+    value = fixed_value(bounded_as or parameter.name, value, model.period.months,
+                        Location(model.path, f"fixed.{parameter.name}"))
     if isinstance(value, dict):
         by_month = dict(parameter.by_month) or {m: parameter.dist for m in model.period.months}
         for month, number in value.items():
@@ -276,7 +284,11 @@ def _fix(parameter: Parameter, value, model: Model) -> Parameter:
 
 def _fix_shares(shares: Shares, value, model: Model) -> Shares:
     """Shares fixed at ``value`` (one per coordinate, summing to one)."""
-    values = [float(v) for v in per_coordinate(value, [model.dimensions[shares.dims[0]]])]
+    where = Location(model.path, f"fixed.{shares.name}")
+    values = [fixed_value(shares.name, v, [], where, (0.0, 1.0, "a share is a fraction"))
+              for v in per_coordinate(value, [model.dimensions[shares.dims[0]]])]
+    if not math.isclose(sum(values), 1.0, rel_tol=0, abs_tol=1e-9):
+        where.fail("shares must sum to 1", value=sum(values), fix="give one share per coordinate, summing to 1")
     return dataclasses.replace(shares, shares=tuple(values), concentration=0.0)
 
 

@@ -17,6 +17,7 @@ from ..errors import Location
 from . import fields
 from .distributions import Z95
 from .fields import known_keys
+from .schema import OBSERVATION, RECONCILE
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def parse_observation(entry, *, model, path=None, field="observations") -> Obser
     fail = where.fail
     if not isinstance(entry, dict):
         fail("must be a table", value=entry, fix='write quantity = "...", likelihood = "lognormal", value, sigma')
+    OBSERVATION.check(entry, where)   # types and sizes, for tables given from a script too
     known_keys(entry, {"quantity", "month", "likelihood", "value", "sd", "sigma", "low", "high", "source",
                        "rationale"}, where)
     quantity = entry.get("quantity")
@@ -102,6 +104,7 @@ def parse_observation(entry, *, model, path=None, field="observations") -> Obser
 
 
 def parse_reconcile(table, *, model, path=None) -> Reconcile:
+    RECONCILE.check(table, Location(path, "reconcile"))
     fail = Location(path, "reconcile").fail
 
     paths = table.get("paths")

@@ -12,17 +12,18 @@ import hashlib
 import itertools
 import math
 import re
+import stat
 import tomllib
 from pathlib import Path
 
 from ..errors import Location, ModelError
 from ..units import bounds_for_name, unit_for_name
-from . import fields
+from . import fields, schema
 from .calendar import Period, Profile
 from .correlation import expand_patterns, parse_correlations
 from .dimensions import Inference, ordered, parse_dimensions, per_coordinate_values
 from .distributions import META_KEYS, parse_distribution
-from .expressions import names_in, parse_expression
+from .expressions import MAX_INLINED_DEPTH, dependency_cycle, inlined_depths, names_in, parse_expression
 from .model import (
     BUILTIN_NAMES,
     Derived,
@@ -39,7 +40,7 @@ from .model import (
 from .observations import parse_observation, parse_reconcile
 from .references import parse_references
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 MAX_DAYS = 366 * 30
 SCENARIO_STATUS = ("", "S", "S2", "I", "U")  # how sure: read in the source, secondary source, inferred, unknown
 TOP_LEVEL = {"model", "period", "profile", "dimensions", "parameters", "regions", "derived", "outputs", "scenarios",
@@ -66,11 +67,7 @@ def load(path) -> Model:
         bad value and the fix.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"cannot read the model file ({exc.strerror})", path=path,
-                         fix="check the path") from None
+    raw = _read(path)
     try:
         doc = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -78,11 +75,33 @@ def load(path) -> Model:
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(f"TOML syntax error: {exc}", path=path,
                          fix="correct the TOML syntax at that line") from None
+    except RecursionError:
+        raise ModelError("arrays or tables are nested too deeply to read", path=path,
+                         fix="nest tables at most a few levels deep, as in the README's format") from None
+    except (ValueError, OverflowError) as exc:   # e.g. an integer of more than 4300 digits
+        raise ModelError(f"a value cannot be read ({exc})", path=path,
+                         fix="write numbers as plain decimals such as 3e9") from None
     return from_dict(doc, path=path, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of the model file, refused before reading when it is not a file or is too large."""
+    try:
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ModelError("is not a regular file", path=path, fix="give the path of a model file (TOML)")
+        if status.st_size > schema.MAX_FILE_BYTES:
+            raise ModelError(f"the file is {status.st_size:,} bytes, more than the {schema.MAX_FILE_BYTES:,} "
+                             "a model file may have", path=path, fix="check that this is a model file")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file ({exc.strerror})", path=path,
+                         fix="check the path") from None
 
 
 def from_dict(doc: dict, *, path=None, sha256: str | None = None) -> Model:
     """Validate an already-parsed model document (the same rules as :func:`load`)."""
+    schema.check_document(doc, path)
     reader = _Reader(path)
     return reader.model(doc, sha256)
 
@@ -334,7 +353,7 @@ class _Reader:
             months = period.months
             for month, month_spec in by_month_raw.items():
                 month_field = f"{field}.by_month.{month}"
-                match = _MONTH.match(month)
+                match = _MONTH.fullmatch(month)
                 if not match or not 1 <= int(match.group(2)) <= 12:
                     self.fail("is not a month", month_field, month, 'write months as "2023-01"')
                 if month not in months:
@@ -512,13 +531,16 @@ class _Reader:
         for group, kind in ((parameters, "parameter"), (shares, "share")):
             for name, item in group.items():
                 for flat in [name] + [c.name for c in getattr(item, "cells", ())] + list(getattr(item, "names", ())):
-                    if flat in known and flat != name:
-                        self.fail("a region's name clashes with another quantity", f"regions.{flat}", flat,
+                    if flat in known and flat != name:   # only [regions] names coordinates without brackets
+                        region = next((r.name for r in regions.regions if flat in (f"share_{r.name}",
+                                       f"grid_{r.name}_g_per_kwh")), flat) if regions is not None else flat
+                        self.fail("a region's name clashes with another quantity", f"regions.{region}", flat,
                                   "rename the region or the parameter")
                     known[flat] = kind
         if regions is not None and "grid_g_per_kwh" in known:
-            self.fail("is defined by [regions] (the share-weighted grid intensity)", "parameters.grid_g_per_kwh",
-                      "grid_g_per_kwh", "rename the parameter; [regions] computes grid_g_per_kwh itself")
+            self.fail("is a built-in name when the model has [regions] (the share-weighted intensity)",
+                      "parameters.grid_g_per_kwh", "grid_g_per_kwh",
+                      "rename the parameter, or drop [regions] to use your own grid_g_per_kwh")
         for name in derived:
             if name in known:
                 self.fail(f"is already a {known[name]}", f"derived.{name}", name, "give it another name")
@@ -548,24 +570,16 @@ class _Reader:
                     close = [k for k in known if k.split("_")[0] == used.split("_")[0]][:3]
                     hint = f"did you mean {' or '.join(close)}?" if close else "define it under [parameters] or [derived]"
                     self.fail("uses an unknown name", f"derived.{name}", used, hint)
-        # cycles: depth-first search over derived-to-derived edges
-        state = {}
-
-        def visit(name, trail):
-            if state.get(name) == "done":
-                return
-            if state.get(name) == "open":
-                cycle = trail[trail.index(name):] + [name]
-                self.fail("the derived quantities form a cycle", f"derived.{name}", " -> ".join(cycle),
-                          "break the cycle so that no quantity depends on itself")
-            state[name] = "open"
-            for used in sorted(names_in(derived[name].node)):
-                if used in derived:
-                    visit(used, trail + [name])
-            state[name] = "done"
-
-        for name in derived:
-            visit(name, [])
+        nodes = {name: item.node for name, item in derived.items()}
+        cycle = dependency_cycle(nodes)
+        if cycle:
+            self.fail("the derived quantities form a cycle", f"derived.{cycle[0]}", " -> ".join(cycle),
+                      "break the cycle so that no quantity depends on itself")
+        for name, depth in inlined_depths(nodes).items():
+            if depth > MAX_INLINED_DEPTH:
+                self.fail(f"with the derived quantities it uses written out, the expression nests {depth} deep, "
+                          f"more than the {MAX_INLINED_DEPTH} allowed", f"derived.{name}", derived[name].text,
+                          "compute long chains in fewer steps, e.g. sum several terms in one expression")
 
     def outputs(self, table, known, parameters, shares, derived):
         if not table:
@@ -634,7 +648,7 @@ class _Reader:
         return parse_correlations(pairs, sampled, path=self.path)
 
     def scenarios(self, table, parameters, shares, period):
-        cells = {c.name: c for p in parameters.values() for c in p.cells}
+        cells = {c.name: p.name for p in parameters.values() for c in p.cells}   # cell -> its parameter
         fixable = sorted(parameters) + sorted(shares) + sorted(cells)
         scenarios = {}
         for name, spec in table.items():
@@ -649,18 +663,18 @@ class _Reader:
                 where = f"{field}.{key}"
                 if key in parameters and parameters[key].dims:
                     dims = [self.dims[d] for d in parameters[key].dims]
-                    values[key] = [self.scenario_value(v, where, period)
+                    values[key] = [self.scenario_value(v, where, period, key)
                                    for v in per_coordinate_values(value, dims, Location(self.path, where), key)]
                 elif key in shares:
                     dim = self.dims[shares[key].dims[0]]
-                    numbers = [self.scenario_value(v, where, period)
+                    numbers = [self.scenario_value(v, where, period, key)
                                for v in per_coordinate_values(value, [dim], Location(self.path, where), key)]
                     if any(isinstance(v, dict) for v in numbers) or abs(sum(numbers) - 1) > 1e-6:
                         self.fail("shares fixed by a scenario must be numbers summing to 1", where, value,
                                   "give one share per coordinate, adding up to 1")
                     values[key] = numbers
                 elif key in parameters or key in cells:
-                    values[key] = self.scenario_value(value, where, period)
+                    values[key] = self.scenario_value(value, where, period, cells.get(key, key))
                 else:
                     self.fail("is not a parameter of this model", where, key, f"fix one of {fixable}")
             status = spec.get("status", "")
@@ -673,18 +687,10 @@ class _Reader:
                                        output=self.text(spec, "output", field, required=False))
         return scenarios
 
-    def scenario_value(self, value, field, period):
-        if isinstance(value, dict):
-            out = {}
-            for month, number in value.items():
-                if month not in period.months:
-                    self.fail("is not a month of the period", f"{field}.{month}", month,
-                              f"use months from {period.months[0]} to {period.months[-1]}")
-                out[month] = self.scenario_value(number, f"{field}.{month}", period)
-            return out
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            self.fail("a scenario fixes a parameter to a number", field, value, "write a number")
-        return float(value)
+    def scenario_value(self, value, field, period, parameter):
+        """The number (or ``{month: number}``) a scenario fixes ``parameter`` (or a coordinate of it) to,
+        held to the bounds of its prior."""
+        return fields.fixed_value(parameter, value, period.months, Location(self.path, field))
 
 
 def _count(dims) -> int:

@@ -31,7 +31,7 @@ from .fields import known_keys
 PER = ("year", "month", "day")
 KEYS = {"output", "year", "month", "date", "value", "low", "high", "unit", "per", "label", "source", "scope",
         "rationale"}
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def _reference(entry, *, model, path, field) -> Reference:
             fail("is not a year", "year", raw, "write year = 2024")
         when, start, end = str(raw), dt.date(raw, 1, 1), dt.date(raw, 12, 31)
     elif key == "month":
-        match = _MONTH.match(raw) if isinstance(raw, str) else None
+        match = _MONTH.fullmatch(raw) if isinstance(raw, str) else None
         if not match or not 1 <= int(match.group(2)) <= 12:
             fail("is not a month", "month", raw, 'write month = "2024-06"')
         y, m = int(match.group(1)), int(match.group(2))

@@ -37,7 +37,7 @@ def test_failed_write_leaves_no_file_behind(dataset, tmp_path, monkeypatch):
 
     monkeypatch.setattr(xr.Dataset, "to_netcdf", half_write)
     target = tmp_path / "run.nc"
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(simulate.ModelError, match=r"run.nc': cannot be written \(disk full\)"):
         save_netcdf(dataset, target)
     assert list(tmp_path.iterdir()) == []
 

@@ -1,16 +1,10 @@
-"""Save a results Dataset to netCDF: written under a temporary name, then renamed into place."""
+"""Save a results Dataset to netCDF (CF-1.11), and read one back with its display units."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-
-def umask_mode(mode: int = 0o666) -> int:
-    """``mode`` as the user's umask would leave a newly created file (0o644 under umask 022)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mode & ~mask
+from .cf import from_file, to_file
+from .files import atomic_path, umask_mode  # noqa: F401  (umask_mode: re-exported for older imports)
 
 
 def save_netcdf(ds, path) -> Path:
@@ -26,17 +20,29 @@ def save_netcdf(ds, path) -> Path:
     Returns
     -------
     Path
-        ``path``, with the permissions a new file gets under the user's umask (0644 under 022).
+        ``path``, CF-1.11 (UDUNITS units, the display units in ``display_units``), with the
+        permissions a new file gets under the user's umask (0644 under 022).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4")
-        os.chmod(tmp, umask_mode())   # mkstemp makes it private (0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        to_file(ds).to_netcdf(tmp, engine="netcdf4")
     return path
+
+
+def open_results(path):
+    """Read a results file written by :func:`save_netcdf`, with the display units back in ``units``.
+
+    Parameters
+    ----------
+    path : str or Path
+        A netCDF file.
+
+    Returns
+    -------
+    xarray.Dataset
+        Loaded into memory (the file is closed), ready for :mod:`simulate.plots` and the tables.
+    """
+    import xarray as xr
+
+    with xr.open_dataset(path) as ds:
+        return from_file(ds.load())

@@ -1,7 +1,6 @@
 """Run a model end to end: check the arguments, compile, sample in stages, build the Dataset."""
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 
@@ -19,6 +18,7 @@ from ..engine.runner import (
 )
 from ..errors import ModelError
 from .dataset import build_dataset
+from .progress import progress_bar, timed_reductions
 
 
 def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, rtol=None, max_samples=None,
@@ -34,11 +34,12 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
 
     keep = min(int(keep), stages[-1])
     kept = Kept.empty(program, kept_rows(keep, stages[-1]))
-    bar = _progress_bar(progress, stages[-1])
+    bar = progress_bar(progress, stages[-1])
+    reductions = timed_reductions(bar) if bar is not None and client is None else reductions_for(client)
     error, where = np.nan, None
     try:
         for target, windows, merged in sample_stages(program, seed, stages, kept=kept, bar=bar,
-                                                     reductions=reductions_for(client)):
+                                                     reductions=reductions):
             if rtol is not None:
                 error, where = worst_relative_error(windows, merged, program.checked_cells())
                 if bar is not None:
@@ -76,17 +77,6 @@ def _check_arguments(model, *, samples, seed, keep, max_samples, rtol):
     if rtol is not None and (isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not 0 < rtol < 1):
         raise ModelError("must be a number between 0 and 1", path=model.path, field="rtol", value=rtol,
                          fix="pass rtol=0.01 for quantiles within 1% (at 95% confidence)")
-
-
-def _progress_bar(progress, total):
-    """A tqdm bar on stderr when asked, or by default when stderr is a terminal; shown after 2 s."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="samples", unit_scale=True, delay=2.0, file=sys.stderr, leave=False)
 
 
 def _describe(model, program, where):

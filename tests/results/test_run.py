@@ -10,7 +10,7 @@ from simulate.results import run as run_module
 from tests.helpers import CHATGPT
 
 PRIORS = str(CHATGPT)
-VOLATILE = ("created", "elapsed_s")
+VOLATILE = ("created", "history", "elapsed_s")
 
 # One lognormal quantity doubled: every quantile of the output is known exactly.
 LOGNORMAL_TOML = """

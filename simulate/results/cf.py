@@ -110,7 +110,8 @@ def to_file(ds):
         start, after = _period(ds)
         out = out.assign_coords(period=((), start, {"long_name": "the whole period (its first day)",
                                                     "standard_name": "time", "axis": "T", "bounds": "period_bounds"}),
-                                period_bounds=(("bounds",), np.array([start, after])))
+                                period_bounds=(("bounds",), np.array([start, after]),
+                                               {"long_name": "the whole period (its first day)"}))
     bounds = [out[c].attrs["bounds"] for c in out.coords if "bounds" in out[c].attrs]
     for name in list(out.coords):
         out[name].encoding["_FillValue"] = None

@@ -183,7 +183,8 @@ def _time_coords(model) -> dict:
     for name, (values, long_name) in times.items():
         coords[name] = (name, values, {"long_name": long_name, "standard_name": "time", "axis": "T",
                                        "bounds": f"{name}_bounds"})
-        coords[f"{name}_bounds"] = ((name, "bounds"), time_bounds(name, values, model.period))  # CF: no attrs
+        coords[f"{name}_bounds"] = ((name, "bounds"), time_bounds(name, values, model.period),
+                                    {"long_name": long_name})   # CF: a bounds variable agrees with its coordinate
     return coords
 
 

@@ -35,7 +35,6 @@ from .quantities import (  # noqa: F401
     coordinate_label,
 )
 
-
 DEFAULT_SAMPLES = 100_000   # Monte Carlo samples of a run when none are asked for: the API and the CLI alike
 
 

@@ -7,8 +7,8 @@ import xarray as xr
 
 import simulate
 from simulate import save_netcdf
-from simulate.results.netcdf import open_results
 from simulate.engine.histogram import histogram_quantiles, key_bounds, value_keys
+from simulate.results.netcdf import open_results
 
 
 @pytest.fixture(scope="module")

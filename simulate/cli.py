@@ -340,6 +340,17 @@ def _format_warning(message, *args, **kwargs) -> str:
     return f"warning: {message}\n"
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is behind ``exc`` (C callbacks wrap it in a SystemError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv=None) -> int:
     """Run the command line; return the exit status (0, 2 for bad input, 130 on Ctrl-C)."""
     parser = build_parser()
@@ -372,6 +383,11 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as exc:
+        if not _interrupted(exc):
+            raise
+        print("simulate: interrupted", file=sys.stderr)   # Ctrl-C inside a C callback (numba loading its cache)
+        return 130
     finally:
         warnings.formatwarning = shown
         if getattr(args, "quiet", False):

@@ -62,6 +62,8 @@ def _run_arguments(parser):
     parser.add_argument("--scenario", help="fix parameters at a named scenario of the model file")
     parser.add_argument("--out", metavar="FILE", help="write the results: .nc (netCDF, CF-1.11), .csv or .json "
                         "(tidy table), .parquet (with pyarrow), .yaml (Impact Framework manifest)")
+    parser.add_argument("--per", metavar="OUTPUT", help="with --out FILE.yaml: the output counting the SCI "
+                        "functional unit (e.g. queries), for the manifest's Sci plugin")
     parser.add_argument("--rtol", type=float, help="add samples until every 5/50/95%% quantile's 95%% interval "
                         "is within this relative error (e.g. 0.01); --samples is then the starting count")
     parser.add_argument("--max-samples", type=count, metavar="N",
@@ -93,7 +95,7 @@ def _run(args):
         print(f"{state}: worst relative error {ds.attrs['max_relative_error']:.3g} "
               f"(rtol {args.rtol:g}) after {ds.attrs['samples']:,} samples")
     if args.out:
-        _wrote(args, export(ds, args.out, field="--out"))
+        _wrote(args, export(ds, args.out, field="--out", functional_unit=args.per))
 
 
 def _load(args):

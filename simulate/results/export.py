@@ -25,7 +25,7 @@ SCALES = ("daily", "monthly", "yearly", "total")
 TIME_OF_SCALE = {"daily": "date", "monthly": "month", "yearly": "year", "total": None}
 
 
-def export(ds, path, *, field: str = "out") -> Path:
+def export(ds, path, *, field: str = "out", functional_unit: str | None = None) -> Path:
     """Write ``ds`` to ``path`` in the format its extension names (atomically, umask permissions).
 
     Parameters
@@ -37,6 +37,8 @@ def export(ds, path, *, field: str = "out") -> Path:
         ``.nc``, ``.csv``, ``.json``, ``.parquet``, ``.yaml`` or ``.yml``.
     field : str
         The argument named in the error for an unknown extension (``--out`` from the CLI).
+    functional_unit : str, optional
+        For a manifest: the output counting the SCI functional unit (adds IF's ``Sci`` plugin).
 
     Returns
     -------
@@ -53,7 +55,7 @@ def export(ds, path, *, field: str = "out") -> Path:
     if suffix in (".yaml", ".yml"):
         from .manifest import write_manifest
 
-        return write_manifest(ds, path)
+        return write_manifest(ds, path, functional_unit)
     table = tidy_table(ds) if is_results(ds) else ds.to_dataframe().reset_index()
     if suffix == ".csv":
         return write_text(path, table.to_csv(index=False))

@@ -10,6 +10,13 @@ def _figure(ref) -> str:
     return f"{numbers} {ref.unit}" + (f" per {ref.per}" if ref.per else "")
 
 
+def _describe(parameter) -> str:
+    """A parameter's distribution; one per coordinate for a dimensioned one (``virginia: pert(...)``)."""
+    if not parameter.cells:
+        return parameter.describe()
+    return "; ".join(f"{c.name.partition('[')[2].rstrip(']') or c.name}: {c.describe()}" for c in parameter.cells)
+
+
 def sections(model) -> list[tuple[str, list[tuple[str, str]]]]:
     """``(heading, [(name, text), ...])`` for the outputs, dimensions, scenarios, published figures,
     observations and parameters of ``model``."""
@@ -30,7 +37,7 @@ def sections(model) -> list[tuple[str, list[tuple[str, str]]]]:
     if model.reconcile is not None:
         r = model.reconcile
         observations.append((" / ".join(r.paths), f"paths agree within a factor {r.within_factor:g} ({r.likelihood})"))
-    parameters = [(p.name, f"[{p.unit}] {p.describe()}") for p in model.parameters.values()]
+    parameters = [(p.name, f"[{p.unit}] {_describe(p)}") for p in model.parameters.values()]
     return [(heading, rows) for heading, rows in (
         ("outputs", outputs), ("dimensions", dims), ("scenarios", scenarios), ("published figures", references),
         ("observations", observations), ("parameters", parameters)) if rows]

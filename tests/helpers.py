@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRIORS = ROOT / "priors"
 CHATGPT = PRIORS / "chatgpt-2023-01.toml"
 TWO_REGIONS = ROOT / "tests" / "data" / "two_regions.toml"  # every engine feature in one small file
-VOLATILE_ATTRS = ("created", "elapsed_s")
+VOLATILE_ATTRS = ("created", "history", "elapsed_s")   # history: the run, timestamped
 
 
 def write_model(tmp_path, text: str, name: str = "model.toml") -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..results.files import check_target, remove_stale, temporary_sibling
+from ..results.files import check_target, remove_stale, temporary_sibling, umask_mode
 from ..results.netcdf import save_netcdf
 from ..spec.reader import load
 from .compute import compute
@@ -16,9 +16,6 @@ from .figures import make_figures
 from .headline import window_values
 from .render import figure_bytes, to_html, to_markdown
 from .sections import blocks
-
-REPORT_FILES = ("index.html", "summary.md")   # what marks a folder as a report that may be replaced
-
 
 def prepare(model, samples: int, seed: int):
     """The :class:`~simulate.report.compute.Report` of ``model`` with its figures made."""
@@ -53,7 +50,38 @@ def summary_dataset(ds):
     return small
 
 
-def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, command_line: str | None = None) -> Path:
+# The file every report folder holds, so that a later report may replace the folder (and nothing else is).
+MARKER = ".simulate-report"
+# What a report writes: a folder holding only these (and index.html, summary.md, results.nc) is an
+# earlier report written before the marker existed.
+REPORT_FILES = ("index.html", "summary.md", "results.nc")
+REPORT_SUFFIXES = (".png", ".svg")
+
+
+def check_out_folder(out: Path, force: bool = False):
+    """Refuse to replace ``out`` unless it is absent, empty, or a previous report (or ``force``).
+
+    A previous report holds :data:`MARKER`, or (written before the marker) only the files a report
+    writes. Anything else is a user's folder, and replacing it would delete their files.
+    """
+    if out.exists() and not out.is_dir():
+        raise ModelError("exists and is not a folder", field="--out", value=str(out),
+                         fix="give a folder path (it is created, or replaced as a whole)")
+    if force or not out.exists():
+        return
+    names = {p.name for p in out.iterdir()}
+    legacy = set(REPORT_FILES) <= names and all(n in REPORT_FILES or n.endswith(REPORT_SUFFIXES) for n in names)
+    if not names or MARKER in names or legacy:
+        return
+    foreign = sorted(n for n in names if n not in REPORT_FILES and not n.endswith(REPORT_SUFFIXES)) or sorted(names)
+    shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+    raise ModelError(f"is a folder that is not a simulate report (it holds {shown}); the report replaces its "
+                     "folder as a whole, so these files would be deleted", field="--out", value=str(out),
+                     fix="give a new or empty folder, or pass --force to replace this folder and everything in it")
+
+
+def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, command_line: str | None = None,
+                 force: bool = False) -> Path:
     """Build the report of model file ``priors`` into folder ``out`` (replaced as a whole, atomically).
 
     Parameters
@@ -66,6 +94,8 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         The main run (at most 10^6 of its draws are kept for percentiles).
     command_line : str, optional
         The command shown in the report as the way to regenerate it.
+    force : bool
+        Replace ``out`` even when it is not empty and not a previous report (its files are deleted).
 
     Returns
     -------
@@ -76,7 +106,7 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
 
     given = Path(out)
     out = check_target(out, "--out", folder=True).absolute()   # "." has no name to put a folder beside
-    _check_replaceable(out)
+    check_out_folder(out, force)
     with _unwritable_is_bad_input(out):
         recover_folder(out)
     model = load(priors)
@@ -97,7 +127,9 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         (tmp / "summary.md").write_text(to_markdown(doc, titles), encoding="utf-8")
         (tmp / "index.html").write_text(to_html(doc, svgs, titles), encoding="utf-8")
         save_netcdf(summary_dataset(report.ds), tmp / "results.nc")
-        tmp.chmod(0o755)  # mkdtemp makes it private; a report folder is for reading
+        (tmp / MARKER).write_text(f"A report written by `{command_line}`. Another `simulate report --out` "
+                                  "may replace this folder as a whole.\n", encoding="utf-8")
+        tmp.chmod(umask_mode(0o777))  # mkdtemp makes it private; a report folder is for reading
         _replace_folder(tmp, out)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -107,14 +139,6 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
             raise _unwritable(out, exc) from None
         raise
     return given
-
-
-def _check_replaceable(out: Path):
-    """Refuse to replace a folder that holds things but no report: it is the user's, not ours."""
-    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in REPORT_FILES):
-        raise ModelError(f"is a folder that holds files but no report ({' and '.join(REPORT_FILES)}), so it is "
-                         "not replaced", field="--out", value=str(out),
-                         fix="give a new folder, or the folder of an earlier report")
 
 
 @contextlib.contextmanager

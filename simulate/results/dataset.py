@@ -22,6 +22,7 @@ from ..engine.histogram import (
     relative_error,
     scaled_cell,
 )
+from .cf import cell_methods, time_bounds
 from .provenance import provenance
 
 SCALES = ("daily", "monthly", "yearly", "total")   # the cells of every output, in the kernel's order
@@ -83,7 +84,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
             for scale in (("total",) if out.aggregate == "once" else SCALES):
                 dims_t, times = SCALE_DIMS[scale], cells[scale]
                 attrs = {"units": out.unit, "long_name": f"{out.long_name}, {_how(scale, out.aggregate)}",
-                         "aggregate": out.aggregate, "label": out.short}
+                         "aggregate": out.aggregate, "label": out.short,
+                         "cell_methods": cell_methods(scale, out.aggregate)}
                 for suffix, values in stats_of.items():
                     picked = values[rows][:, times]                     # (cells, times[, quantile])
                     picked = np.moveaxis(picked, 0, -1).reshape(picked.shape[1:] + shape) if extra else picked[0]
@@ -154,7 +156,7 @@ def _attrs(attrs, suffix, name, scale) -> dict:
     if suffix == "_std":
         return {**attrs, "long_name": f"standard deviation of {what}"}
     if suffix == "_nonfinite":
-        return {"units": "samples", "long_name": f"samples of {name} ({scale}) that were NaN or infinite"}
+        return {"units": "1", "long_name": f"number of samples of {name} ({scale}) that were NaN or infinite"}
     return attrs
 
 
@@ -180,14 +182,20 @@ def _how(scale, aggregate) -> str:
 
 
 def _time_coords(model) -> dict:
+    """The quantile and time coordinates, each time with CF bounds (the cell it covers, end exclusive)."""
     months = model.period.months
     years = sorted({m[:4] for m in months})
-    return {"quantile": ("quantile", np.array(QUANTILES), {"long_name": "quantile", "units": "1"}),
-            "date": ("date", program_dates(model), {"long_name": "day"}),
-            "month": ("month", np.array([np.datetime64(m + "-01", "ns") for m in months]),
-                      {"long_name": "calendar month (first day)"}),
-            "year": ("year", np.array([np.datetime64(y + "-01-01", "ns") for y in years]),
-                     {"long_name": "calendar year (first day; the period's part of it)"})}
+    times = {"date": (program_dates(model), "day"),
+             "month": (np.array([np.datetime64(m + "-01", "ns") for m in months]), "calendar month (first day)"),
+             "year": (np.array([np.datetime64(y + "-01-01", "ns") for y in years]),
+                      "calendar year (first day; the period's part of it)")}
+    coords = {"quantile": ("quantile", np.array(QUANTILES), {"long_name": "quantile", "units": "1"})}
+    for name, (values, long_name) in times.items():
+        coords[name] = (name, values, {"long_name": long_name, "standard_name": "time", "axis": "T",
+                                       "bounds": f"{name}_bounds"})
+        coords[f"{name}_bounds"] = ((name, "bounds"), time_bounds(name, values, model.period),
+                                    {"long_name": long_name})   # CF: a bounds variable agrees with its coordinate
+    return coords
 
 
 def program_dates(model) -> np.ndarray:

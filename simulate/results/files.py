@@ -145,3 +145,13 @@ def write_atomically(path, write, field: str = "--out") -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text(path, text: str, field: str = "--out") -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`write_atomically`); return ``path``."""
+    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), field)
+
+
+def write_bytes(path, data: bytes, field: str = "--out") -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`write_atomically`); return ``path``."""
+    return write_atomically(path, lambda tmp: tmp.write_bytes(data), field)

@@ -22,8 +22,17 @@ def versions() -> dict:
 
 
 def provenance(model, *, samples, seed, elapsed_s) -> dict:
-    """The Dataset attributes that say which model, seed and sample count gave the numbers."""
+    """The Dataset attributes that say which model, seed and sample count gave the numbers.
+
+    With the CF-1.11 global attributes (``Conventions``, ``history``, ``source``): the history line
+    is the run itself, timestamped as ``created``.
+    """
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    what = f"{model.path or model.name}" + (f", scenario {model.scenario}" if model.scenario else "")
     return {
+        "Conventions": "CF-1.11",
+        "history": f"{created}: simulate {__version__} Monte Carlo run of {what}: {int(samples)} samples, seed {int(seed)}",
+        "source": f"simulate {__version__}: Monte Carlo simulation of the model file's priors (modelled, not measured)",
         "title": model.title, "model_name": model.name, "model_path": model.path or "",
         "model_sha256": model.sha256, "scenario": model.scenario or "",
         "fixed_parameters": json.dumps(model.fixed, sort_keys=True),
@@ -31,5 +40,5 @@ def provenance(model, *, samples, seed, elapsed_s) -> dict:
         "versions": json.dumps(versions(), sort_keys=True),
         "quantile_method": "histogram of IEEE-754 keys, 256 bins per octave, linear between order statistics",
         "elapsed_s": round(float(elapsed_s), 3),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": created,
     }

@@ -1,7 +1,6 @@
 """Run a model end to end: check the arguments, compile, sample in stages, build the Dataset."""
 from __future__ import annotations
 
-import sys
 import time
 import warnings
 
@@ -21,6 +20,7 @@ from ..engine.runner import (
 )
 from ..errors import ModelError
 from .dataset import build_dataset
+from .progress import progress_bar, timed_reductions
 
 MAX_SEED = 2**63 - 1             # seeds are stored as a netCDF int64 attribute
 MAX_KEPT_BYTES = 2 * 2**30       # per-sample draws kept in memory (keep=...)
@@ -41,9 +41,9 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
     keep = min(int(keep), stages[-1])
     _check_kept(model, program, keep)
     kept = Kept.empty(program, kept_rows(keep, stages[-1]))
-    bar = _Progress(model, stages[-1], _progress_bar(progress, stages[-1]))
+    bar = _Progress(model, stages[-1], progress_bar(progress, stages[-1]))
+    reductions = timed_reductions(bar.bar) if bar.bar is not None and client is None else reductions_for(client)
     error, where = np.nan, None
-    reductions = reductions_for(client)
     try:
         for target, windows, merged in sample_stages(program, seed, stages, kept=kept, bar=bar,
                                                      reductions=reductions):
@@ -143,17 +143,6 @@ def _duration(seconds: float) -> str:
         if seconds >= 2 * size:
             return f"{seconds / size:,.0f} {unit}"
     return f"{seconds:.0f} seconds"
-
-
-def _progress_bar(progress, total):
-    """A tqdm bar on stderr when asked, or by default when stderr is a terminal; shown after 2 s."""
-    if progress is None:
-        progress = sys.stderr.isatty()
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="samples", unit_scale=True, delay=2.0, file=sys.stderr, leave=False)
 
 
 def _describe(model, program, where):

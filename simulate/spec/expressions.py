@@ -2,7 +2,8 @@
 
 The safe subset: numbers, names, ``+ - * / **``, unary minus, and calls to ``min``, ``max``,
 ``exp``, ``log`` and ``sqrt``; over dimensions, ``sum(x, "dim")`` and ``mean(x, "dim")`` and one
-coordinate ``x[2024]`` or ``x["tpu", 2024]``. Python's ``ast`` module only parses the text; every
+coordinate ``x[2024]`` or ``x["tpu", 2024]``; ``dimensionless(x)`` marks a factor whose units are
+dropped on purpose (it is ``x`` itself; only :mod:`simulate.spec.unit_check` sees the mark). Python's ``ast`` module only parses the text; every
 node is checked against that subset and turned into plain tuples, which
 :mod:`simulate.spec.flatten` expands over the dimensions and :mod:`simulate.engine.compiler`
 compiles into instructions for the kernel.
@@ -21,6 +22,7 @@ MAX_DEPTH = 100           # nesting of operations in one expression (at most 10 
 MAX_INLINED_DEPTH = 150   # the same with the derived quantities it uses written out (see inlined_depths)
 FUNCTIONS = {"min": (2, None), "max": (2, None), "exp": (1, 1), "log": (1, 1), "sqrt": (1, 1)}
 REDUCTIONS = ("sum", "mean")     # sum(x, "dim", ...), mean(x, "dim", ...)
+MARKS = ("dimensionless",)       # dimensionless(x): x, with its units dropped on purpose (unit checking only)
 _BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power,
           "neg": np.negative, "min": np.minimum, "max": np.maximum, "exp": np.exp, "log": np.log, "sqrt": np.sqrt}
@@ -30,8 +32,11 @@ _NUMPY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divid
 # are tuples of values, not nodes), or ("addn", child, child, ...): a flat sum, left to right.
 
 
-def parse_expression(text, *, path=None, field: str):
-    """Parse ``text`` into a node tree, or raise :class:`ModelError` naming the bad construct."""
+def parse_expression(text, *, path=None, field: str, keep_marks: bool = False):
+    """Parse ``text`` into a node tree, or raise :class:`ModelError` naming the bad construct.
+
+    ``keep_marks`` keeps ``dimensionless(x)`` as a node (for the unit checker); otherwise it is ``x``.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ModelError("an expression must be a non-empty string", path=path, field=field,
                          value=text, fix='write it in quotes, e.g. "visits * queries_per_visit"')
@@ -52,7 +57,7 @@ def parse_expression(text, *, path=None, field: str):
     if operands > MAX_OPERANDS or depth > MAX_DEPTH:
         raise ModelError(f"the expression has {operands} operands nested {depth} deep; at most {MAX_OPERANDS} "
                          f"operands and {MAX_DEPTH} levels are allowed", path=path, field=field, value=text, fix=_SPLIT)
-    return _convert(tree.body, text, path, field)
+    return _convert(tree.body, text, path, field, keep_marks)
 
 
 _SPLIT = "split it into several [derived] quantities, each a part of the whole"
@@ -150,7 +155,7 @@ def _depth_with(node, depths) -> int:
     return depth
 
 
-def _convert(node, text, path, field):
+def _convert(node, text, path, field, keep_marks=False):
     def refuse(what, fix="use numbers, names, + - * / **, min, max, exp, log and sqrt only"):
         raise ModelError(f"{what} is not allowed in an expression", path=path, field=field,
                          value=text, fix=fix)
@@ -162,33 +167,38 @@ def _convert(node, text, path, field):
     if isinstance(node, ast.Name):
         return ("name", node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return (_BINARY[type(node.op)], _convert(node.left, text, path, field),
-                _convert(node.right, text, path, field))
+        return (_BINARY[type(node.op)], _convert(node.left, text, path, field, keep_marks),
+                _convert(node.right, text, path, field, keep_marks))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _convert(node.operand, text, path, field)
+        operand = _convert(node.operand, text, path, field, keep_marks)
         return ("neg", operand) if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REDUCTIONS:
         if node.keywords or len(node.args) < 2 or not all(_is_text(a) for a in node.args[1:]):
             refuse(f"{node.func.id}() without dimension names",
                    f'write {node.func.id}(x, "dimension"), naming one or more dimensions in quotes')
-        return (node.func.id, _convert(node.args[0], text, path, field), tuple(a.value for a in node.args[1:]))
+        return (node.func.id, _convert(node.args[0], text, path, field, keep_marks), tuple(a.value for a in node.args[1:]))
     if isinstance(node, ast.Subscript):
         keys = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if not all(isinstance(k, ast.Constant) and isinstance(k.value, (int, float, str))
                    and not isinstance(k.value, bool) for k in keys):
             refuse("indexing by anything but coordinates", 'pick a coordinate as x[2024] or x["tpu", 2024]')
-        return ("sel", _convert(node.value, text, path, field), tuple(k.value for k in keys))
+        return ("sel", _convert(node.value, text, path, field, keep_marks), tuple(k.value for k in keys))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in MARKS:
+        if node.keywords or len(node.args) != 1:
+            refuse(f"{node.func.id}() with {len(node.args)} arguments", f"write {node.func.id}(x) around one factor")
+        inner = _convert(node.args[0], text, path, field, keep_marks)
+        return (node.func.id, inner) if keep_marks else inner
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            refuse(f"the call {name}()", f"call only {', '.join(list(FUNCTIONS) + list(REDUCTIONS))}")
+            refuse(f"the call {name}()", f"call only {', '.join(list(FUNCTIONS) + list(REDUCTIONS) + list(MARKS))}")
         if node.keywords:
             refuse("a keyword argument")
         low, high = FUNCTIONS[node.func.id]
         if len(node.args) < low or (high is not None and len(node.args) > high):
             refuse(f"{node.func.id}() with {len(node.args)} arguments",
                    f"{node.func.id}() takes {low}{'' if high == low else ' or more'} argument(s)")
-        args = [_convert(arg, text, path, field) for arg in node.args]
+        args = [_convert(arg, text, path, field, keep_marks) for arg in node.args]
         if node.func.id in ("min", "max"):  # fold n-ary min/max into a chain of binary ones
             result = args[0]
             for arg in args[1:]:

@@ -37,8 +37,10 @@ from .quantities import (  # noqa: F401
     coordinate_label,
 )
 
+DEFAULT_SAMPLES = 100_000   # Monte Carlo samples of a run when none are asked for: the API and the CLI alike
 
-@dataclass(frozen=True, eq=False)
+
+@dataclass(frozen=True, eq=False, repr=False)
 class Model:
     name: str
     title: str
@@ -72,7 +74,7 @@ class Model:
         return flatten(self)
 
     # -- the Python API --------------------------------------------------------------------------
-    def run(self, samples: int = 100_000, seed: int = 0, *, keep: int = 0, progress: bool | None = None,
+    def run(self, samples: int = DEFAULT_SAMPLES, seed: int = 0, *, keep: int = 0, progress: bool | None = None,
             rtol: float | None = None, max_samples: int | None = None, client=None):
         """Sample the model and return the results as an ``xarray.Dataset``.
 
@@ -89,7 +91,8 @@ class Model:
             Also return the first ``keep`` per-sample draws: ``inputs(sample, input)`` and
             ``NAME_monthly_samples(sample, month)``.
         progress : bool, optional
-            A progress bar on stderr (default: when stderr is a terminal).
+            A progress bar, redrawn at least once a second (default: when stderr is a terminal, or in
+            a Jupyter notebook; never after ``simulate.results.progress.set_default(False)``).
         rtol : float, optional
             Double the sample count until the 95% confidence interval of every 5%, 50% and 95%
             quantile of every output, daily and monthly, has half-width below ``rtol`` times the
@@ -233,6 +236,21 @@ class Model:
                 raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
                                  value=name, fix=f"use one of {sorted(self.parameters) + sorted(self.shares)}")
         return dataclasses.replace(self, parameters=parameters, shares=shares, fixed={**self.fixed, **values})
+
+    # -- how it shows itself ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """One line: name, period and counts (the full content is in :meth:`_repr_html_` and ``simulate info``)."""
+        scenario = f", scenario {self.scenario}" if self.scenario else ""
+        fixed = f", {len(self.fixed)} fixed" if self.fixed and not self.scenario else ""
+        return (f"<Model {self.name!r}: {self.period.start} to {self.period.end} ({self.period.n_days} days), "
+                f"{len(self.parameters)} parameters, {len(self.outputs)} outputs, {len(self.scenarios)} scenarios"
+                f"{scenario}{fixed}>")
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: title, period, outputs, parameters with their sources, scenarios."""
+        from .overview import model_html
+
+        return model_html(self)
 
     # -- what the model declares -----------------------------------------------------------------
     def all_parameters(self) -> list[Parameter]:

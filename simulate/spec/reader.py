@@ -39,6 +39,7 @@ from .model import (
 )
 from .observations import parse_observation, parse_reconcile
 from .references import parse_references
+from .unit_check import check_units
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 MAX_DAYS = 366 * 30
@@ -158,6 +159,7 @@ class _Reader:
                       derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations,
                       dimensions=self.dims, shares=shares)
         self.check_once_outputs(model)
+        check_units(model)
         return self.calibration(doc, model)
 
     def calibration(self, doc, model):

@@ -212,10 +212,10 @@ class Table(Spec):
             if self.names is None:
                 where.fail(self.unknown, key, fix=f"use only {_names(self.keys)}" if self.keys else "remove it")
             key_spec, value_spec = self.names
+            key_spec.check(key, where.at(str(key)))
             named += 1
             if named > self.max_names:
                 where.fail(f"has more than {self.max_names:,} entries", fix="split the model or merge entries")
-            key_spec.check(key, where.at(str(key)))
             value_spec.check(item, where.at(key))
 
 
@@ -306,14 +306,27 @@ class PerCoordinate(Spec):
 
 # -- the model file ----------------------------------------------------------------------------------
 def _distribution_keys():
-    from .distributions import FORMS, TRUNCATION_KEYS
+    from .distributions import FORMS, PAIR, TRUNCATION_KEYS
 
-    numeric = {k for forms in FORMS.values() for form in forms for k in form} | TRUNCATION_KEYS
-    keys = {k: PerCoordinate(Number()) for k in sorted(numeric - {"values", "weights"})}
+    (PAIR_KEY,) = PAIR
+
+    numeric = {k for forms in FORMS.values() for form in forms for k in form if k != PAIR_KEY} | TRUNCATION_KEYS
+    keys = {k: PerCoordinate(Number()) for k in sorted(numeric - {"values", "weights", "components"})}
     keys["values"] = PerCoordinate(List(Number(), 1, example="[1, 2, 3]"))
     keys["weights"] = PerCoordinate(List(Number(low=0.0, example="1"), 1, example="[1, 2, 1]"))
     keys["dist"] = Text(40, example='"lognormal"')
+    keys["range"] = PerCoordinate(Text(200, example='"5 to 10"'))   # a 90% interval, "LOW to HIGH"
     return keys
+
+
+def _distribution_table(keys: dict, example: str, components: bool = True) -> Table:
+    """A table of a distribution's keys plus ``keys``, with any two percentile keys (``p5``, ``p2.5``...)
+    and, unless inside a mixture, ``components`` (a mixture's distribution tables)."""
+    if components:
+        keys = {**keys, "components": List(_distribution_table({}, "{ dist = ... }", False), 2, 64,
+                                           example='[{ dist = "lognormal", p5 = 1, p95 = 3 }, ...]')}
+    return Table({**DISTRIBUTION_KEYS, **keys}, names=(PERCENTILE_KEY, PerCoordinate(Number())), max_names=2,
+                 example=example)
 
 
 TEXT = Text()
@@ -327,9 +340,11 @@ COORDINATE_KEY = Text(1000, example='"2021"')               # a coordinate label
 SOURCE = PerCoordinate(TEXT)                                # one for all, or one per coordinate
 DISTRIBUTION_KEYS = _distribution_keys()
 MONTH_KEY = Name(MONTH, '"2023-01"', "is not a month", "write months as YYYY-MM")
-DISTRIBUTION = Table({**DISTRIBUTION_KEYS, "source": SOURCE, "rationale": SOURCE},
-                     example='{ dist = "pert", min = 1, mode = 2, max = 3 }')
-PARAMETER = Table({**DISTRIBUTION_KEYS, "unit": UNIT, "source": SOURCE, "rationale": SOURCE, "long_name": SHORT,
+PERCENTILE_KEY = Name(re.compile(r"p\d+(\.\d+)?"), "p5", "is not a key of a distribution",
+                      "use the family's own keys (see README), or two percentiles such as p5 and p95")
+DISTRIBUTION = _distribution_table({"source": SOURCE, "rationale": SOURCE},
+                                   example='{ dist = "pert", min = 1, mode = 2, max = 3 }')
+PARAMETER = _distribution_table({"unit": UNIT, "source": SOURCE, "rationale": SOURCE, "long_name": SHORT,
                    "by_month": Table(names=(MONTH_KEY, DISTRIBUTION), max_names=12 * 600,
                                      example='"2023-01" = { dist = ..., ... }'),
                    # dimensions: dims, per-coordinate overrides, ranking each coordinate alone, and the
@@ -337,7 +352,7 @@ PARAMETER = Table({**DISTRIBUTION_KEYS, "unit": UNIT, "source": SOURCE, "rationa
                    "dims": DIMS, "coordinates": Table(names=(COORDINATE_KEY, DISTRIBUTION), max_names=MAX_COORDINATES),
                    "rank_coordinates": Flag(), "shares": PerCoordinate(Number(0.0, 1.0)),
                    "concentration": Number(0.0, example="20")},
-                  example='[parameters.NAME] with dist, its numbers, unit and source')
+                                example='[parameters.NAME] with dist, its numbers, unit and source')
 EXPRESSION = Text(MAX_EXPRESSION_CHARS, example='"visits * queries_per_visit"')
 FIXED_VALUE = PerCoordinate(OneOf((Number(), Table(names=(COORDINATE_KEY, Number()), max_names=12 * 600)),
                                   "a number or a table of months", 'pue = 1.2 or pue = { "2023-01" = 1.2 }'))
@@ -367,8 +382,8 @@ PROFILE = Table({
 REGION = Table({
     "share": Number(0.0, 1.0, why="a share is a fraction in [0, 1]",
                     fix="write the region's mean share of the load, e.g. 0.3"),
-    "intensity_g_per_kwh": Table({**DISTRIBUTION_KEYS, "source": TEXT, "rationale": TEXT},
-                                 example='{ dist = "pert", min = 1, mode = 2, max = 3, source = "..." }'),
+    "intensity_g_per_kwh": _distribution_table({"source": TEXT, "rationale": TEXT},
+                                               example='{ dist = "pert", min = 1, mode = 2, max = 3, source = "..." }'),
     "label": SHORT, "source": TEXT, "rationale": TEXT,
 }, example="[regions.NAME] with share and intensity_g_per_kwh")
 REGIONS = Table({

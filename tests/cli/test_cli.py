@@ -29,7 +29,8 @@ def test_run_prints_a_readable_table_and_writes_netcdf(tmp_path, capsys):
     assert f"wrote {out}" in printed
     with xr.open_dataset(out) as ds:
         assert ds.attrs["samples"] == 20000 and ds.attrs["seed"] == 3
-        assert "energy_kwh_monthly" in ds and ds["energy_kwh_monthly"].attrs["units"] == "kWh"
+        assert "energy_kwh_monthly" in ds and ds["energy_kwh_monthly"].attrs["units"] == "kW h"   # UDUNITS
+        assert ds["energy_kwh_monthly"].attrs["display_units"] == "kWh"
 
 
 def test_run_with_a_scenario(capsys):

@@ -13,7 +13,7 @@ from simulate.engine import distributed
 pytestmark = pytest.mark.dask
 
 PRIORS = "priors/chatgpt-2023-01.toml"
-VOLATILE = ("created", "elapsed_s")
+VOLATILE = ("created", "history", "elapsed_s")
 
 
 def strip(ds):

@@ -452,7 +452,7 @@ def test_division_by_a_discrete_zero_is_counted_every_day(tmp_path):
     source = "test"
 
     [derived]
-    per_server_kwh = "100 * day_share / servers"
+    per_server_kwh = "dimensionless(100 * day_share / servers)"
 
     [outputs]
     per_server_kwh = "sum"

@@ -46,10 +46,10 @@ source = "test"
 
 [derived]
 energy_kwh = "x_kwh * day_share * y"
-shifted_kwh = "x_kwh * day_share + y"
+shifted_kwh = "x_kwh * day_share + dimensionless(y)"
 swing_kwh = "x_kwh * (days_since_start - 10.5) / y"
 calendar_kwh = "exp(day_share) * -x_kwh"
-flat_kwh = "x_kwh + y"
+flat_kwh = "x_kwh + dimensionless(y)"
 
 [outputs]
 energy_kwh = "sum"

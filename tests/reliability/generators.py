@@ -280,12 +280,11 @@ def written_to_netcdf(model, ds) -> bool:
     """The Dataset goes to a netCDF file and back unchanged (names within NC_MAX_NAME)."""
     import tempfile
 
-    import xarray as xr
+    from simulate.results.netcdf import open_results
 
     with tempfile.TemporaryDirectory() as folder:
-        path = simulate.save_netcdf(ds, Path(folder) / "run.nc")
-        with xr.open_dataset(path) as back:
-            return set(back.data_vars) == set(ds.data_vars)
+        back = open_results(simulate.save_netcdf(ds, Path(folder) / "run.nc"))
+        return set(back.data_vars) == set(ds.data_vars)
 
 
 BAD_NAMES = ["west\n", "west\r", "we st", "west-1", "1west", "wést", "", "west\x1b[0m", "\u2028west", "west\t"]

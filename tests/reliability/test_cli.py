@@ -128,7 +128,7 @@ def test_sensitivity_to_an_unusable_path_is_refused_before_it_runs(tmp_path, cap
 def test_report_on_an_output_that_is_always_nan_is_one_clear_error(tmp_path, capsys):
     text = BASE.replace('co2_kg = { aggregate = "sum", long_name = "CO2e" }',
                         'co2_kg = { aggregate = "sum", long_name = "CO2e" }\nimage_wh = "mean"')
-    text = edited("[derived]\n", '[derived]\nimage_wh = "log(-pue)"\n', text)   # after the headline output
+    text = edited("[derived]\n", '[derived]\nimage_wh = "dimensionless(log(-pue))"\n', text)   # after the headline output
     out = tmp_path / "report"
     assert main(["report", str(write(tmp_path, text)), "--out", str(out), "--samples", "2000"]) == 2
     one_error_line(capsys, "outputs.image_wh", "every sample is NaN or infinite in 2023-01")
@@ -150,13 +150,11 @@ def test_ctrl_c_stops_a_run_with_status_130_no_traceback_and_no_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["probe.toml"]
 
 
-def test_a_closed_pipe_is_one_message_not_a_traceback(tmp_path):
+def test_a_closed_pipe_ends_quietly_not_in_a_traceback(tmp_path):
     proc = subprocess.Popen([EXECUTABLE, "check", str(FLEET)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()                    # as `| head` does once it has its lines
     _, err = proc.communicate(timeout=600)
-    err = err.decode()
-    assert proc.returncode == 2 and "Traceback" not in err and "Exception ignored" not in err, err
-    assert err.strip() == "simulate: error: the output was closed before everything was printed (broken pipe)"
+    assert proc.returncode == 141 and err.decode() == ""   # 128 + SIGPIPE, as shell tools end
 
 
 def test_a_sample_count_of_1e14_is_never_a_list_in_memory():

@@ -130,5 +130,5 @@ def test_a_folder_that_is_not_a_report_is_never_replaced(tmp_path, capsys):
     model = write(tmp_path, BASE)
     for out in (mine, "."):
         assert main(["report", str(model), "--out", str(out), "--samples", "1000"]) == 2
-        assert "is a folder that holds files but no report" in capsys.readouterr().err
+        assert "is a folder that is not a simulate report" in capsys.readouterr().err
     assert (mine / "thesis.tex").read_text() == "years of work"

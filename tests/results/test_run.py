@@ -6,11 +6,10 @@ import simulate
 from simulate.engine import histogram, runner
 from simulate.engine.histogram import order_statistic_ranks
 from simulate.engine.runner import stage_samples
-from simulate.results import run as run_module
 from tests.helpers import CHATGPT
 
 PRIORS = str(CHATGPT)
-VOLATILE = ("created", "elapsed_s")
+VOLATILE = ("created", "history", "elapsed_s")
 
 # One lognormal quantity doubled: every quantile of the output is known exactly.
 LOGNORMAL_TOML = """
@@ -137,14 +136,6 @@ def test_bad_rtol_is_a_model_error(chatgpt):
         chatgpt.run(samples=1000, rtol=2.0)
     with pytest.raises(simulate.ModelError, match="max_samples"):
         chatgpt.run(samples=1000, rtol=0.1, max_samples=0)
-
-
-def test_progress_bar_only_on_a_terminal(capsys):
-    assert run_module._progress_bar(None, 10) is None      # pytest's stderr is not a terminal
-    assert run_module._progress_bar(False, 10) is None
-    bar = run_module._progress_bar(True, 10)
-    assert bar.total == 10
-    bar.close()
 
 
 def test_reduction_state_does_not_grow_with_samples(chatgpt, monkeypatch):

@@ -8,14 +8,14 @@ encoding of each family lives with the compiler (:mod:`simulate.engine.encoding`
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from ..errors import Location
 
-Z95 = float(stats.norm.ppf(0.95))  # 1.6448536..., the half-width of a 90% interval in sd units
+Z95 = 1.6448536269514722   # scipy.stats.norm.ppf(0.95): the half-width of a 90% interval in sd units
 
 # Family name -> the accepted sets of keys (each set is one way to write it).
 FORMS = {
@@ -57,6 +57,8 @@ class Distribution:
 
     def to_scipy(self):
         """The same law as a frozen ``scipy.stats`` distribution (discrete: ``rv_discrete`` on indices)."""
+        from scipy import stats   # a second to import: only when asked (reading a model does not)
+
         p = self.params
         if self.family == "fixed":  # a point mass (scipy's uniform with scale 0 gives NaN everywhere)
             return stats.rv_discrete(values=([p["value"]], [1.0]))
@@ -193,7 +195,8 @@ def _canonical(family: str, v: dict, fail) -> dict:
         lower, upper = v.get("lower", -math.inf), v.get("upper", math.inf)
         if lower >= upper:
             fail("lower must be below upper", "lower", lower, "swap the truncation bounds")
-        mass = stats.norm.cdf((upper - out["mean"]) / out["sd"]) - stats.norm.cdf((lower - out["mean"]) / out["sd"])
+        unit = statistics.NormalDist()
+        mass = unit.cdf((upper - out["mean"]) / out["sd"]) - unit.cdf((lower - out["mean"]) / out["sd"])
         if mass < 1e-6:
             fail("the truncation bounds keep almost none of the normal's mass", "lower", lower,
                  "move the bounds towards the mean")

@@ -251,8 +251,8 @@ def _iman_conover(regs, n, corr_regs, chol, s):
             for i in range(n):
                 z[i] += c * scores[m, i]
         order = np.argsort(z, kind="mergesort")
-        values = np.sort(regs[corr_regs[j], :n])
         row = regs[corr_regs[j]]
+        values = row[:n][np.argsort(row[:n], kind="mergesort")]   # np.sort's values: one sort to compile
         for r in range(n):
             row[order[r]] = values[r]
 
@@ -347,47 +347,6 @@ def _reduce(values, n, t, o, stats, extremes, hist, layout):
 
 
 @njit(**JIT)
-def _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout, store_first,
-                 store_monthly):
-    """Reduce output ``o``'s value over month ``m`` (held in ``acc[0, o]``) and add it to its year
-    and period accumulators (``acc[1, o]``, ``acc[2, o]``), reducing those when they end.
-
-    Means are accumulated as day sums and divided by the days at the end. A year (or period) whose
-    cell reads another cell (a one-month year) is not accumulated (``prog.reduce_year`` False).
-    """
-    n_days, n_months, n_years = prog.month_of_day.shape[0], prog.days_per_month.shape[0], prog.days_per_year.shape[0]
-    month = acc[0, o]
-    if reduce:
-        _reduce(month, n, n_days + m, o, stats, extremes, hist, layout)
-    if store_first >= 0 and store_monthly.shape[0] > 0:
-        for i in range(n):
-            store_monthly[store_first + i, o, m] = month[i]
-    weight = prog.days_per_month[m] if prog.out_is_mean[o] else 1.0
-    y = prog.year_of_month[m]
-    if prog.reduce_year[o, y]:
-        year = acc[1, o]
-        for i in range(n):
-            year[i] += month[i] * weight
-        if year_ends:
-            if prog.out_is_mean[o]:
-                for i in range(n):
-                    year[i] /= prog.days_per_year[y]
-            if reduce:
-                _reduce(year, n, n_days + n_months + y, o, stats, extremes, hist, layout)
-            year[:n] = 0.0
-    if prog.reduce_total[o]:
-        total = acc[2, o]
-        for i in range(n):
-            total[i] += month[i] * weight
-        if period_ends:
-            if prog.out_is_mean[o]:
-                for i in range(n):
-                    total[i] /= n_days
-            if reduce:
-                _reduce(total, n, n_days + n_months + n_years, o, stats, extremes, hist, layout)
-
-
-@njit(**JIT)
 def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
                    store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
@@ -403,7 +362,8 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
     month_of_day, out_reg, out_profile, out_daily = prog.month_of_day, prog.out_reg, prog.out_profile, prog.out_daily
     n_days = month_of_day.shape[0]
     n_out = out_reg.shape[1]
-    total_cell = n_days + prog.days_per_month.shape[0] + prog.days_per_year.shape[0]
+    first_year_cell = n_days + prog.days_per_month.shape[0]
+    total_cell = first_year_cell + prog.days_per_year.shape[0]
     for c in range(prog.const_reg.shape[0]):
         regs[prog.const_reg[c], :n] = prog.const_val[c]
     _execute(prog.sample_prog, prog.sample_len, regs, n)
@@ -465,8 +425,31 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
             elif prog.out_is_mean[o]:
                 for i in range(n):
                     month[i] /= prog.days_per_month[m]
-            _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout,
-                         store_first, store_monthly)
+            if reduce:
+                _reduce(month, n, n_days + m, o, stats, extremes, hist, layout)
+            if store_months:
+                for i in range(n):
+                    store_monthly[store_first + i, o, m] = month[i]
+            # the month into its year (acc[1]) and the whole period (acc[2]), each reduced when it ends;
+            # means as day sums divided by the days. A year (or period) that is one month (or year)
+            # reads that cell instead and is not accumulated (prog.reduce_year, prog.reduce_total).
+            weight = prog.days_per_month[m] if prog.out_is_mean[o] else 1.0
+            y = prog.year_of_month[m]
+            for k in range(1, 3):
+                if not (prog.reduce_year[o, y] if k == 1 else prog.reduce_total[o]):
+                    continue
+                into = acc[k, o]
+                for i in range(n):
+                    into[i] += month[i] * weight
+                if year_ends if k == 1 else period_ends:
+                    if prog.out_is_mean[o]:
+                        days = prog.days_per_year[y] if k == 1 else n_days
+                        for i in range(n):
+                            into[i] /= days
+                    if reduce:
+                        _reduce(into, n, first_year_cell + y if k == 1 else total_cell, o, stats, extremes, hist,
+                                layout)
+                    into[:n] = 0.0
             month[:n] = 0.0
         first = last + 1
 
@@ -514,12 +497,16 @@ def run_chunk(chunk, n_chunks, sizes, states, first_sample, given, draws, prog, 
                     _iman_conover(regs, n, draws.corr_regs, draws.corr_chol, streams[draws.corr_stream])
                 if first + n <= n_keep:
                     store_first = first
-                    for j in range(draws.draw_regs.shape[0]):
-                        keep_draws[first:first + n, j] = regs[draws.draw_regs[j], :n]
+                    for j in range(draws.draw_regs.shape[0]):   # loops, not slices: no shape check to compile
+                        row = regs[draws.draw_regs[j]]
+                        for i in range(n):
+                            keep_draws[first + i, j] = row[i]
             else:
                 store_first = first
                 for j in range(draws.draw_regs.shape[0]):
-                    regs[draws.draw_regs[j], :n] = given[first:first + n, j]
+                    row = regs[draws.draw_regs[j]]
+                    for i in range(n):
+                        row[i] = given[first + i, j]
             _evaluate_tile(regs, acc, n, prog, drawing, stats[blk], extremes[blk], hist, layout, store_first,
                            keep_daily, keep_monthly)
             done += n

@@ -540,7 +540,7 @@ def _repeated_subexpressions(nodes) -> set:
 
 
 def _period_cells(model, out_names) -> dict:
-    """The EvalProgram fields for yearly and whole-period cells (see ``_kernel._close_month``)."""
+    """The EvalProgram fields for yearly and whole-period cells (see ``_kernel._evaluate_tile``)."""
     months = model.period.months
     years = sorted({int(m[:4]) for m in months})
     year_of_month = np.array([years.index(int(m[:4])) for m in months], dtype=np.int64)

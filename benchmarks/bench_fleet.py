@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -46,18 +47,29 @@ def row(*cells) -> None:
     print("| " + " | ".join(str(c) for c in cells) + " |", flush=True)
 
 
+LAST_CPU = [0.0]   # CPU seconds (user + system) of the last child: less inflated by other jobs than wall
+
+
 def child(code: str, env=None) -> tuple[float, str]:
-    """Wall seconds of a fresh ``python -c code`` in ROOT, and its stdout."""
+    """Wall seconds of a fresh ``python -c code`` in ROOT, and its stdout (its CPU time in LAST_CPU)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env or ENV, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LAST_CPU[0] = after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
     return wall, done.stdout
 
 
-def best_of(k: int, code: str) -> float:
-    return min(child(code)[0] for _ in range(k))
+def best_of(k: int, code: str) -> str:
+    """``wall s / CPU s``, each the best of ``k`` fresh processes."""
+    walls, cpus = [], []
+    for _ in range(k):
+        walls.append(child(code)[0])
+        cpus.append(LAST_CPU[0])
+    return f"{min(walls):.2f} / {min(cpus):.2f}"
 
 
 def cli(*args) -> str:
@@ -134,24 +146,26 @@ def bands(samples: int) -> None:
                 f"q{quantile:g} {label}")
 
 
-def startup(big_samples: int) -> None:
-    base = best_of(3, "pass")
-    row("`python -c pass` (the interpreter alone)", f"{base:.2f}", load_average())
-    row("`import simulate`", f"{best_of(3, 'import simulate'):.2f}", load_average())
+def startup(big_samples: int, with_baseline: bool = True) -> None:
+    row("`python -c pass` (the interpreter alone)", best_of(3, "pass"), load_average())
+    row("`import simulate`", best_of(3, "import simulate"), load_average())
     row("`import simulate; simulate.load(fleet)`",
-        f"{best_of(3, f'import simulate; simulate.load({str(FLEET)!r})'):.2f}", load_average())
+        best_of(3, f"import simulate; simulate.load({str(FLEET)!r})"), load_average())
     _, modules = child(f"import sys, simulate; simulate.load({str(FLEET)!r}); "
                        "print(sorted(m for m in ('numba', 'scipy.stats', 'xarray', 'netCDF4', 'dask', 'matplotlib') "
                        "if m in sys.modules))")
     row("heavy modules after `simulate.load`", modules.strip(), "")
-    row("`simulate check` (ChatGPT)", f"{best_of(3, cli('check', str(CHATGPT))):.2f}", load_average())
+    row("`simulate check` (ChatGPT)", best_of(3, cli("check", str(CHATGPT))), load_average())
     child(cli("run", str(CHATGPT), "--samples", "1000", "--seed", "1"))        # the cache is warm
-    row("warm `simulate run` ChatGPT, 1,000 samples", f"{best_of(3, cli('run', str(CHATGPT), '--samples', '1000', '--seed', '1')):.2f}",
+    row("warm `simulate run` ChatGPT, 1,000 samples", best_of(3, cli("run", str(CHATGPT), "--samples", "1000", "--seed", "1")),
         load_average())
-    row("warm `simulate run` fleet, 1,000 samples", f"{best_of(3, cli('run', str(FLEET), '--samples', '1000', '--seed', '1')):.2f}",
+    row("warm `simulate run` fleet, 1,000 samples", best_of(3, cli("run", str(FLEET), "--samples", "1000", "--seed", "1")),
         load_average())
     wall, _ = child(cli("run", str(CHATGPT), "--samples", str(big_samples), "--seed", "1"))
-    row(f"`simulate run` ChatGPT, {big_samples:,} samples, end to end", f"{wall:.2f}", load_average())
+    row(f"`simulate run` ChatGPT, {big_samples:,} samples, end to end", f"{wall:.2f} / {LAST_CPU[0]:.2f}",
+        load_average())
+    if not with_baseline:
+        return
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import numpy_baseline
 
@@ -161,9 +175,10 @@ def startup(big_samples: int) -> None:
 
 
 COLD = ("import json, time; t0 = time.perf_counter(); import simulate; t1 = time.perf_counter(); "
-        "m = simulate.load({path!r}); t2 = time.perf_counter(); m.run(samples=1000, seed=0); t3 = time.perf_counter(); "
-        "m.run(samples=1000, seed=0); t4 = time.perf_counter(); "
-        "print(json.dumps(dict(imp=t1 - t0, first=t3 - t2, second=t4 - t3)))")
+        "m = simulate.load({path!r}); t2, c2 = time.perf_counter(), time.process_time(); m.run(samples=1000, seed=0); "
+        "t3, c3 = time.perf_counter(), time.process_time(); m.run(samples=1000, seed=0); "
+        "t4, c4 = time.perf_counter(), time.process_time(); "
+        "print(json.dumps(dict(imp=t1 - t0, first=t3 - t2, second=t4 - t3, cpu=(c3 - c2) - (c4 - c3))))")
 
 
 def cold() -> None:
@@ -174,7 +189,7 @@ def cold() -> None:
                 _, out = child(COLD.format(path=str(path)), env=env)
                 r = json.loads(out.strip().splitlines()[-1])
                 row(f"{path.stem}, {which}", f"{r['imp']:.2f}", f"{r['first']:.2f}", f"{r['second']:.2f}",
-                    f"{r['first'] - r['second']:.2f}", load_average())
+                    f"{r['first'] - r['second']:.2f}", f"{r['cpu']:.2f}", load_average())
 
 
 def sobol(base_samples: int) -> None:
@@ -197,6 +212,7 @@ def main(argv=None):
     parser.add_argument("--band-samples", type=float, default=2**17)
     parser.add_argument("--cli-samples", type=float, default=1e7)
     parser.add_argument("--sobol-samples", type=int, default=4096)
+    parser.add_argument("--no-baseline", action="store_true", help="skip numpy_baseline.py in the startup section")
     args = parser.parse_args(argv)
     sections = args.sections.split(",")
     print(f"tree: {ROOT}; load average at start {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
@@ -209,13 +225,14 @@ def main(argv=None):
         bands(int(args.band_samples))
         print()
     if "startup" in sections:
-        row("what", "wall s (best of 3)", "load")
+        row("what", "wall s / CPU s (best of 3)", "load")
         row(*["---"] * 3)
-        startup(int(args.cli_samples))
+        startup(int(args.cli_samples), not args.no_baseline)
         print()
     if "cold" in sections:
-        row("model, Numba cache", "import s", "first run of 1,000 s", "second run s", "compile s", "load")
-        row(*["---"] * 6)
+        row("model, Numba cache", "import s", "first run of 1,000 s", "second run s", "compile s",
+            "compile CPU s", "load")
+        row(*["---"] * 7)
         cold()
         print()
     if "sobol" in sections:

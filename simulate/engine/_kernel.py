@@ -5,12 +5,17 @@ Pure functions of arrays: no I/O, no validation, no xarray. Speed flags are chos
 Random numbers: each (block, stream) pair has its own xoshiro256** generator whose 256-bit state
 comes from ``numpy.random.SeedSequence`` (see runner.py). Numba's built-in generator keeps one
 state per thread, which would tie results to the thread schedule, and numpy's Generators cannot
-be indexed per block inside ``prange``; xoshiro256** (Blackman & Vigna, "Scrambled linear
+be indexed per block inside compiled code; xoshiro256** (Blackman & Vigna, "Scrambled linear
 pseudorandom number generators", ACM TOMS 2021) is a few lines and passes BigCrush.
 
 Reductions are exact and ordered: histogram counts are integers (any merge order gives the same
 totals) and the per-block sums are accumulated sample by sample inside one block, then merged
 in block order by the runner. So results do not depend on thread count or scheduling.
+
+One entry point, :func:`run_chunk`, serial and ``nogil``: the runner calls it from one Python
+thread per core, each on its own share of the blocks. One compiled function (no ``parallel=True``
+and no second entry point for given inputs) keeps the first compilation on a fresh machine short;
+it is cached on disk for every later process.
 
 Histogram bins come from a value's IEEE-754 bits: the top 8 mantissa bits and the exponent give
 256 bins per octave (bin width below 0.39% of the value) with no logarithm on the hot path.
@@ -20,7 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .encoding import (
     ADD,
@@ -248,8 +253,8 @@ def _iman_conover(regs, n, corr_regs, chol, s):
             for i in range(n):
                 z[i] += c * scores[m, i]
         order = np.argsort(z, kind="mergesort")
-        values = np.sort(regs[corr_regs[j], :n])
         row = regs[corr_regs[j]]
+        values = row[:n][np.argsort(row[:n], kind="mergesort")]   # np.sort's values: one sort to compile
         for r in range(n):
             row[order[r]] = values[r]
 
@@ -344,60 +349,23 @@ def _reduce(values, n, t, o, stats, extremes, hist, layout):
 
 
 @njit(**JIT)
-def _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout, store_first,
-                 store_monthly):
-    """Reduce output ``o``'s value over month ``m`` (held in ``acc[0, o]``) and add it to its year
-    and period accumulators (``acc[1, o]``, ``acc[2, o]``), reducing those when they end.
-
-    Means are accumulated as day sums and divided by the days at the end. A year (or period) whose
-    cell reads another cell (a one-month year) is not accumulated (``prog.reduce_year`` False).
-    """
-    n_days, n_months, n_years = prog.month_of_day.shape[0], prog.days_per_month.shape[0], prog.days_per_year.shape[0]
-    month = acc[0, o]
-    if reduce:
-        _reduce(month, n, n_days + m, o, stats, extremes, hist, layout)
-    if store_first >= 0 and store_monthly.shape[0] > 0:
-        for i in range(n):
-            store_monthly[store_first + i, o, m] = month[i]
-    weight = prog.days_per_month[m] if prog.out_is_mean[o] else 1.0
-    y = prog.year_of_month[m]
-    if prog.reduce_year[o, y]:
-        year = acc[1, o]
-        for i in range(n):
-            year[i] += month[i] * weight
-        if year_ends:
-            if prog.out_is_mean[o]:
-                for i in range(n):
-                    year[i] /= prog.days_per_year[y]
-            if reduce:
-                _reduce(year, n, n_days + n_months + y, o, stats, extremes, hist, layout)
-            year[:n] = 0.0
-    if prog.reduce_total[o]:
-        total = acc[2, o]
-        for i in range(n):
-            total[i] += month[i] * weight
-        if period_ends:
-            if prog.out_is_mean[o]:
-                for i in range(n):
-                    total[i] /= n_days
-            if reduce:
-                _reduce(total, n, n_days + n_months + n_years, o, stats, extremes, hist, layout)
-
-
-@njit(**JIT)
 def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
                    store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
 
-    ``reduce``: add every daily, monthly, yearly and whole-period output to the reductions; a
-    profile output (see separable.py) adds only its monthly value, base x month_factor, and a
-    one-off output (``out_once``) only its whole-period value. ``acc`` is ``(3, n_outputs, TILE)``:
-    month, year and period accumulators. ``store_first`` >= 0: also write per-sample outputs to
-    ``store_daily[store_first + i]`` and ``store_monthly``.
+    Month by month: the month's program (and built-ins at month rate), then, when some output is
+    daily, each day's program; then each output's month is closed. ``reduce``: add every daily,
+    monthly, yearly and whole-period output to the reductions; a profile or month-resolution output
+    (``out_profile``) adds only its month, base x month_factor, and a one-off output (``out_once``)
+    only its whole-period value. ``acc`` is ``(3, n_outputs, TILE)``: month, year and period
+    accumulators. ``store_first`` >= 0: also write per-sample outputs to ``store_daily[store_first
+    + i]`` (NaN for outputs without days) and ``store_monthly``.
     """
-    month_of_day, out_reg, out_profile = prog.month_of_day, prog.out_reg, prog.out_profile
-    n_days, n_months = month_of_day.shape[0], prog.days_per_month.shape[0]
+    month_of_day, out_reg, out_profile, out_daily = prog.month_of_day, prog.out_reg, prog.out_profile, prog.out_daily
+    n_days = month_of_day.shape[0]
     n_out = out_reg.shape[1]
+    first_year_cell = n_days + prog.days_per_month.shape[0]
+    total_cell = first_year_cell + prog.days_per_year.shape[0]
     for c in range(prog.const_reg.shape[0]):
         regs[prog.const_reg[c], :n] = prog.const_val[c]
     _execute(prog.sample_prog, prog.sample_len, regs, n)
@@ -406,88 +374,120 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
         acc[:, o, :n] = 0.0
         daily_outputs = daily_outputs or not (out_profile[o] or prog.out_once[o])
     store_days = store_first >= 0 and store_daily.shape[0] > 0
-    for d in range(n_days):
-        m = month_of_day[d]
-        if d == 0 or month_of_day[d - 1] != m:
-            _execute(prog.month_prog[m], prog.month_len[m], regs, n)
-        if daily_outputs or prog.day_len[m] > 0:
-            for b in range(prog.builtin_reg.shape[0]):
-                regs[prog.builtin_reg[b], :n] = prog.builtin_val[b, d]
-            _execute(prog.day_prog[m], prog.day_len[m], regs, n)
-        month_ends = d == n_days - 1 or month_of_day[d + 1] != m
-        period_ends = d == n_days - 1
-        year_ends = month_ends and (period_ends or prog.year_of_month[m + 1] != prog.year_of_month[m])
+    store_months = store_first >= 0 and store_monthly.shape[0] > 0
+    first = 0
+    while first < n_days:
+        m = month_of_day[first]
+        last = first
+        while last + 1 < n_days and month_of_day[last + 1] == m:
+            last += 1
+        for b in range(prog.month_builtin_reg.shape[0]):
+            regs[prog.month_builtin_reg[b], :n] = prog.month_builtin_val[b, m]
+        _execute(prog.month_prog[m], prog.month_len[m], regs, n)
+        if daily_outputs or prog.day_len[m] > 0 or store_days:
+            for d in range(first, last + 1):
+                for b in range(prog.builtin_reg.shape[0]):
+                    regs[prog.builtin_reg[b], :n] = prog.builtin_val[b, d]
+                _execute(prog.day_prog[m], prog.day_len[m], regs, n)
+                for o in range(n_out):
+                    values = regs[out_reg[m, o]]
+                    if prog.out_once[o] or not out_daily[o]:
+                        if store_days:
+                            for i in range(n):
+                                store_daily[store_first + i, o, d] = np.nan
+                        continue
+                    if out_profile[o]:
+                        if store_days:
+                            for i in range(n):
+                                store_daily[store_first + i, o, d] = values[i] * prog.day_factor[o, d]
+                        continue
+                    month = acc[0, o]
+                    for i in range(n):
+                        month[i] += values[i]
+                    if reduce:
+                        _reduce(values, n, d, o, stats, extremes, hist, layout)
+                    if store_days:
+                        for i in range(n):
+                            store_daily[store_first + i, o, d] = values[i]
+        period_ends = last == n_days - 1
+        year_ends = period_ends or prog.year_of_month[month_of_day[last + 1]] != prog.year_of_month[m]
         for o in range(n_out):
             values = regs[out_reg[m, o]]
             if prog.out_once[o]:    # a one-off total: the same value all period, reduced once
-                if month_ends and store_first >= 0 and store_monthly.shape[0] > 0:
+                if store_months:
                     for i in range(n):
                         store_monthly[store_first + i, o, m] = values[i]
                 if period_ends and reduce:
-                    _reduce(values, n, n_days + n_months + prog.days_per_year.shape[0], o, stats, extremes, hist,
-                            layout)
-                continue
-            if out_profile[o]:
-                if store_days:
-                    for i in range(n):
-                        store_daily[store_first + i, o, d] = values[i] * prog.day_factor[o, d]
-                if month_ends:
-                    for i in range(n):
-                        acc[0, o, i] = values[i] * prog.month_factor[o, m]
-                    _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout,
-                                 store_first, store_monthly)
+                    _reduce(values, n, total_cell, o, stats, extremes, hist, layout)
                 continue
             month = acc[0, o]
-            for i in range(n):
-                month[i] += values[i]
-            if reduce:
-                _reduce(values, n, d, o, stats, extremes, hist, layout)
-            if store_days:
+            if out_profile[o]:
                 for i in range(n):
-                    store_daily[store_first + i, o, d] = values[i]
-            if month_ends:
-                if prog.out_is_mean[o]:
-                    for i in range(n):
-                        month[i] /= prog.days_per_month[m]
-                _close_month(acc, o, n, m, prog, reduce, year_ends, period_ends, stats, extremes, hist, layout,
-                             store_first, store_monthly)
-                month[:n] = 0.0
+                    month[i] = values[i] * prog.month_factor[o, m]
+            elif prog.out_is_mean[o]:
+                for i in range(n):
+                    month[i] /= prog.days_per_month[m]
+            if reduce:
+                _reduce(month, n, n_days + m, o, stats, extremes, hist, layout)
+            if store_months:
+                for i in range(n):
+                    store_monthly[store_first + i, o, m] = month[i]
+            # the month into its year (acc[1]) and the whole period (acc[2]), each reduced when it ends;
+            # means as day sums divided by the days. A year (or period) that is one month (or year)
+            # reads that cell instead and is not accumulated (prog.reduce_year, prog.reduce_total).
+            weight = prog.days_per_month[m] if prog.out_is_mean[o] else 1.0
+            y = prog.year_of_month[m]
+            for k in range(1, 3):
+                if not (prog.reduce_year[o, y] if k == 1 else prog.reduce_total[o]):
+                    continue
+                into = acc[k, o]
+                for i in range(n):
+                    into[i] += month[i] * weight
+                if year_ends if k == 1 else period_ends:
+                    if prog.out_is_mean[o]:
+                        days = prog.days_per_year[y] if k == 1 else n_days
+                        for i in range(n):
+                            into[i] /= days
+                    if reduce:
+                        _reduce(into, n, first_year_cell + y if k == 1 else total_cell, o, stats, extremes, hist,
+                                layout)
+                    into[:n] = 0.0
+            month[:n] = 0.0
+        first = last + 1
 
 
-@njit(parallel=True, **JIT)
-def reduce_blocks(block_sizes, states, n_chunks, draws, prog, layout, block_first_sample, keep_draws, keep_monthly):
-    """Sample ``len(block_sizes)`` blocks and reduce them.
+@njit(**JIT)
+def run_chunk(chunk, n_chunks, sizes, states, first_sample, given, draws, prog, layout, hist, stats, extremes,
+              keep_draws, keep_daily, keep_monthly):
+    """Sample (or evaluate) blocks ``chunk, chunk + n_chunks, ...`` of one call and reduce them.
 
-    Returns ``(hist, stats, extremes)``: int64 histogram counts summed over blocks
-    (``(layout.total,)``; fewer than 2**31 samples per call), and per-block
-    ``(n_finite, sum(x - shift), sum((x - shift)**2))`` and ``(min, max)`` for every output and
-    time (days, then months, years and the whole period). Blocks are dealt to ``n_chunks`` workers in a fixed pattern;
-    results do not depend on ``n_chunks``. The first ``len(keep_draws)`` samples' draws and
-    monthly outputs are written to ``keep_draws`` and ``keep_monthly``.
+    Block ``b`` holds ``sizes[b]`` samples starting at sample ``first_sample[b]``. With ``given``
+    empty, its draws come from the xoshiro256** states ``states[b]`` (one per stream) and every
+    output is reduced: histogram counts added to ``hist`` (this chunk's own int32 row; fewer than
+    2**31 samples per call, so they cannot overflow) and per-block ``(n_finite, sum(x - shift),
+    sum((x - shift)**2))`` and ``(min, max)`` written to ``stats[b]`` and ``extremes[b]`` for every
+    output and time (days, then months, years and the whole period); the first
+    ``len(keep_draws)`` samples' draws and outputs go to ``keep_draws``, ``keep_daily`` and
+    ``keep_monthly``. With ``given[sample, draw]``, the inputs are read from it instead, nothing
+    is reduced, and every sample's outputs go to ``keep_daily`` (when it has rows) and
+    ``keep_monthly``. Blocks are dealt to chunks in a fixed pattern; results do not depend on
+    ``n_chunks``.
     """
-    n_blocks = block_sizes.shape[0]
     n_out = prog.out_reg.shape[1]
-    n_times = prog.month_of_day.shape[0] + prog.days_per_month.shape[0] + prog.days_per_year.shape[0] + 1
     slot_code, slot_par, slot_reg, slot_stream = draws.slot_code, draws.slot_par, draws.slot_reg, draws.slot_stream
-    stats = np.zeros((n_blocks, n_out, n_times, 3))
-    extremes = np.empty((n_blocks, n_out, n_times, 2))
-    extremes[..., 0] = np.inf
-    extremes[..., 1] = -np.inf
-    # int32 per-worker counts halve the histograms' cache footprint (the reduction is cache-bound);
-    # a call holds fewer than 2**31 samples (runner.reduce_range checks), so they cannot overflow
-    hists = np.zeros((n_chunks, max(layout.total, 1)), dtype=np.int32)
+    drawing = given.shape[0] == 0
+    regs = np.empty((draws.n_regs, TILE))
+    acc = np.empty((3, n_out, TILE))
+    scratch = np.empty(_scratch_size(slot_code, slot_par))
     n_keep = keep_draws.shape[0]
-    for chunk in prange(n_chunks):
-        regs = np.empty((draws.n_regs, TILE))
-        acc = np.empty((3, n_out, TILE))
-        hist = hists[chunk]
-        empty_store = np.empty((0, n_out, 1))
-        for blk in range(chunk, n_blocks, n_chunks):
-            streams = states[blk].copy()
-            scratch = np.empty(_scratch_size(slot_code, slot_par))
-            done = 0
-            while done < block_sizes[blk]:
-                n = min(TILE, block_sizes[blk] - done)
+    for blk in range(chunk, sizes.shape[0], n_chunks):
+        streams = states[blk].copy()
+        done = 0
+        while done < sizes[blk]:
+            n = min(TILE, sizes[blk] - done)
+            first = first_sample[blk] + done
+            store_first = -1
+            if drawing:
                 for s in range(slot_code.shape[0]):
                     if slot_code[s] == DIRICHLET:
                         _draw_dirichlet(slot_par[s], draws.table, streams[slot_stream[s]], regs, slot_reg[s],
@@ -497,38 +497,18 @@ def reduce_blocks(block_sizes, states, n_chunks, draws, prog, layout, block_firs
                                    regs[slot_reg[s]], scratch, n)
                 if draws.corr_regs.shape[0] > 0:
                     _iman_conover(regs, n, draws.corr_regs, draws.corr_chol, streams[draws.corr_stream])
-                first = block_first_sample[blk] + done
-                store_first = -1
                 if first + n <= n_keep:
                     store_first = first
-                    for j in range(draws.draw_regs.shape[0]):
-                        keep_draws[first:first + n, j] = regs[draws.draw_regs[j], :n]
-                _evaluate_tile(regs, acc, n, prog, True, stats[blk], extremes[blk], hist, layout, store_first,
-                               empty_store, keep_monthly)
-                done += n
-    hist_sum = np.zeros(max(layout.total, 1), dtype=np.int64)
-    for chunk in range(n_chunks):
-        hist_sum += hists[chunk]
-    return hist_sum, stats, extremes
-
-
-@njit(parallel=True, **JIT)
-def evaluate_draws(values, draws, prog, no_layout, daily, monthly):
-    """Evaluate the program on given parameter values ``values[sample, draw]``.
-
-    Writes per-sample outputs to ``daily[sample, output, day]`` (skipped when it has no rows) and
-    ``monthly[sample, output, month]``. ``no_layout`` is an empty histogram layout (nothing is
-    reduced). Used for sensitivity analysis, calibration and as the oracle's twin.
-    """
-    n_samples = values.shape[0]
-    n_out = prog.out_reg.shape[1]
-    n_tiles = (n_samples + TILE - 1) // TILE
-    for tile in prange(n_tiles):
-        regs = np.empty((draws.n_regs, TILE))
-        acc = np.empty((3, n_out, TILE))
-        first = tile * TILE
-        n = min(TILE, n_samples - first)
-        for j in range(draws.draw_regs.shape[0]):
-            regs[draws.draw_regs[j], :n] = values[first:first + n, j]
-        _evaluate_tile(regs, acc, n, prog, False, np.zeros((1, 1, 3)), np.zeros((1, 1, 2)),
-                       np.zeros(1, dtype=np.int32), no_layout, first, daily, monthly)
+                    for j in range(draws.draw_regs.shape[0]):   # loops, not slices: no shape check to compile
+                        row = regs[draws.draw_regs[j]]
+                        for i in range(n):
+                            keep_draws[first + i, j] = row[i]
+            else:
+                store_first = first
+                for j in range(draws.draw_regs.shape[0]):
+                    row = regs[draws.draw_regs[j]]
+                    for i in range(n):
+                        row[i] = given[first + i, j]
+            _evaluate_tile(regs, acc, n, prog, drawing, stats[blk], extremes[blk], hist, layout, store_first,
+                           keep_daily, keep_monthly)
+            done += n

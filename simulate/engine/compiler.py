@@ -12,6 +12,17 @@ whole contract with the kernel:
   month, once per day. Each instruction is ``(opcode, destination, left, right)`` over registers.
   Constant sub-expressions are folded here, and quantities no output needs are dropped. Beside
   them, the register each output is read from in each month and how it aggregates over a month.
+
+Hoisting by rate: every sub-expression runs at the rate of what it reads, not of the expression it
+sits in: ``pue * exp(-decline * (decimal_year - 2024.5))`` computes ``-decline`` once per sample,
+the rest once per day; ``days_in_month`` changes once per month. A sub-expression that occurs more
+than once (``t - 2021`` in ``ramp(t - 2021) - ramp(t - 2021 - lifetime)``) is computed once. Both
+give the same bits as computing everything in place.
+
+Resolution (:mod:`simulate.spec.calendar`): an output at month resolution is evaluated once per
+month, on the built-ins' month values, and its month is that value times the month's days in the
+period (sum) or the value itself (mean); it has no daily cells. One whose days are a known profile
+of its month (:mod:`.separable`) keeps its exact monthly value either way.
 """
 from __future__ import annotations
 
@@ -19,16 +30,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
-from ..spec.calendar import days_in_month, decimal_year
+from ..spec.calendar import days_in_month, decimal_year, month_values
 from ..spec.correlation import cholesky_of, correlated_names
-from ..spec.expressions import evaluate, names_in
-from ..spec.model import BUILTIN_NAMES
-from .encoding import DIRICHLET, OPCODES, family_code, family_params, quantile_table
+from ..spec.expressions import children, evaluate, names_in
+from ..spec.model import BUILTIN_NAMES, DAILY_BUILTINS, Derived
+from .encoding import DIRICHLET, OPCODES, family_code, family_params, gamma_quantile_table
 from .separable import profile_splits
 
 SAMPLE, MONTH, DAY = 0, 1, 2   # the rates instructions run at
+AT_MONTH = "@month"            # suffix of the month-resolution copy of a name (cannot clash with a model's)
 
 
 class DrawProgram(NamedTuple):
@@ -57,15 +68,19 @@ class EvalProgram(NamedTuple):
     month_len: np.ndarray       # (n_months,)
     day_prog: np.ndarray        # (n_months, n, 4)
     day_len: np.ndarray
-    builtin_reg: np.ndarray     # (n_builtins,)
-    builtin_val: np.ndarray     # (n_builtins, n_days)
+    builtin_reg: np.ndarray     # (n_day_builtins,) registers of the built-ins that change every day
+    builtin_val: np.ndarray     # (n_day_builtins, n_days)
+    month_builtin_reg: np.ndarray   # (n_month_builtins,) built-ins set once per month (month values)
+    month_builtin_val: np.ndarray   # (n_month_builtins, n_months)
     month_of_day: np.ndarray    # (n_days,)
     days_per_month: np.ndarray  # (n_months,) days of each month inside the period
     out_reg: np.ndarray         # (n_months, n_outputs); for a profile output, the register of its base
     out_is_mean: np.ndarray     # (n_outputs,) bool
-    out_profile: np.ndarray     # (n_outputs,) bool: value = base x a deterministic daily factor
-    day_factor: np.ndarray      # (n_outputs, n_days) that factor (1 for other outputs)
-    month_factor: np.ndarray    # (n_outputs, n_months) its sum (or mean) over each month's days
+    out_profile: np.ndarray     # (n_outputs,) bool: known once per month: month = base x month_factor
+    out_daily: np.ndarray       # (n_outputs,) bool: has daily cells (day resolution)
+    day_factor: np.ndarray      # (n_outputs, n_days) a profile output's day = base x day_factor (else 1)
+    month_factor: np.ndarray    # (n_outputs, n_months) its sum (or mean) over each month's days; at month
+                                # resolution, the month's days in the period (sum) or 1 (mean)
     out_once: np.ndarray        # (n_outputs,) bool: a one-off total, reported for the whole period only
     year_of_month: np.ndarray   # (n_months,) index of each month's calendar year in the period
     days_per_year: np.ndarray   # (n_years,) days of each year inside the period
@@ -108,6 +123,11 @@ class Program:
     def month_of_day(self) -> np.ndarray:
         return self.evaluation.month_of_day
 
+    @property
+    def daily_outputs(self) -> np.ndarray:
+        """``(n_outputs,)`` bool: the outputs that have daily cells (day resolution)."""
+        return self.evaluation.out_daily
+
     def cell_sources(self) -> tuple[np.ndarray, np.ndarray]:
         """For every (output, time), the cell whose histogram holds its distribution, and the scale.
 
@@ -118,7 +138,7 @@ class Program:
         e, n_days, n_months = self.evaluation, self.n_days, self.n_months
         source = np.tile(np.arange(self.n_times), (self.n_outputs, 1))
         scale = np.ones(source.shape)
-        for o in np.flatnonzero(e.out_profile):
+        for o in np.flatnonzero(e.out_profile & e.out_daily):
             source[o, :n_days] = n_days + e.month_of_day
             scale[o, :n_days] = e.day_factor[o] / e.month_factor[o, e.month_of_day]
         first_year, total = n_days + n_months, self.n_times - 1
@@ -134,6 +154,7 @@ class Program:
         day and month that holds its own histogram, and the whole period of one-off outputs."""
         source, _ = self.cell_sources()
         own = source == np.arange(self.n_times)
+        own[~self.evaluation.out_daily, :self.n_days] = False
         own[:, self.n_days + self.n_months:] = False
         own[self.evaluation.out_once, -1] = True
         own[self.evaluation.out_once, :self.n_days + self.n_months] = False
@@ -153,6 +174,7 @@ class Program:
         return self.with_evaluation(out_reg=np.ascontiguousarray(e.out_reg[:, pick]),
                                     out_is_mean=np.ascontiguousarray(e.out_is_mean[pick]),
                                     out_profile=np.ascontiguousarray(e.out_profile[pick]),
+                                    out_daily=np.ascontiguousarray(e.out_daily[pick]),
                                     day_factor=np.ascontiguousarray(e.day_factor[pick]),
                                     month_factor=np.ascontiguousarray(e.month_factor[pick]),
                                     out_once=np.ascontiguousarray(e.out_once[pick]),
@@ -178,6 +200,11 @@ def builtin_values(model) -> np.ndarray:
     return np.vstack([values[name] for name in BUILTIN_NAMES])
 
 
+def month_builtin_values(model) -> dict[str, np.ndarray]:
+    """Each built-in name's value per month at month resolution (see ``spec.calendar.month_values``)."""
+    return month_values(model.period, model.profile.day_share(model.period))
+
+
 class _Compiler:
     def __init__(self, model):
         self.model = model
@@ -193,6 +220,10 @@ class _Compiler:
         self.draw_keys: list[tuple] = []
         self.draw_regs: list[int] = []
         self.temp_pool: list[int] = []
+        self.temp_pool_free: list[int] = []
+        self.shared: dict = {}                        # sub-expression -> its own register (hoisted or repeated)
+        self.emitted: set = set()                     # (sub-expression, month) already computed
+        self.repeated: set = set()                    # sub-expressions that occur more than once
 
     def build(self) -> Program:
         model = self.model
@@ -202,11 +233,20 @@ class _Compiler:
         shares_stream = len(params) * len(self.months)
         copula_stream = shares_stream + max(len(model.shares), 1)
         self._shares(shares_stream)
-        builtin_regs = self._builtins()
+        day_builtins, month_builtins = self._builtins()
         derived = dict(model.derived)
         out_names = list(model.outputs)
+        daily = np.array([model.resolution_of(o) == "day" for o in out_names], dtype=np.bool_)
         splits, day_factor, month_factor = self._profile_outputs(out_names, derived)
-        roots = [splits[o].base if o in splits else o for o in out_names]
+        roots = []
+        for o, name in enumerate(out_names):
+            if name in splits:
+                roots.append(splits[name].base)
+            elif daily[o]:
+                roots.append(name)
+            else:   # month resolution: the output's copy on the built-ins' month values, weighted by days
+                roots.append(_at_month(name, derived))
+                month_factor[o] = 1.0 if model.outputs[name].aggregate == "mean" else self._days_per_month()
         programs = self._instructions(derived, roots)
         corr_names = correlated_names(model.correlations)
         corr_chol = (cholesky_of(corr_names, model.correlations, path=model.path) if corr_names
@@ -224,22 +264,32 @@ class _Compiler:
             n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64))
         month_prog, month_len = _pad(programs[MONTH])
         day_prog, day_len = _pad(programs[DAY])
+        day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))
+        month_values_ = month_builtin_values(model)
         evaluation = EvalProgram(
             const_reg=np.array([r for _, r in self.const_list], dtype=np.int64),
             const_val=np.array([v for v, _ in self.const_list], dtype=np.float64),
             sample_prog=_pad([programs[SAMPLE][0]])[0][0], sample_len=len(programs[SAMPLE][0]),
             month_prog=month_prog, month_len=month_len, day_prog=day_prog, day_len=day_len,
-            builtin_reg=np.array(builtin_regs, dtype=np.int64), builtin_val=builtin_values(model),
+            builtin_reg=np.array([reg for _, reg in day_builtins], dtype=np.int64),
+            builtin_val=np.array([day_values[name] for name, _ in day_builtins],
+                                 dtype=np.float64).reshape(len(day_builtins), model.period.n_days),
+            month_builtin_reg=np.array([reg for _, reg in month_builtins], dtype=np.int64),
+            month_builtin_val=np.array([month_values_[name.removesuffix(AT_MONTH)] for name, _ in month_builtins],
+                                       dtype=np.float64).reshape(len(month_builtins), n_months),
             month_of_day=month_of_day,
-            days_per_month=np.bincount(month_of_day, minlength=n_months).astype(np.float64),
+            days_per_month=self._days_per_month(),
             out_reg=np.array([[self.reg_by_month[r][m] for r in roots] for m in range(n_months)],
                              dtype=np.int64).reshape(n_months, len(out_names)),
             out_is_mean=np.array([model.outputs[o].aggregate == "mean" for o in out_names], dtype=np.bool_),
-            out_profile=np.array([o in splits for o in out_names], dtype=np.bool_),
-            day_factor=day_factor, month_factor=month_factor,
+            out_profile=np.array([o in splits or not daily[i] for i, o in enumerate(out_names)], dtype=np.bool_),
+            out_daily=daily, day_factor=day_factor, month_factor=month_factor,
             **_period_cells(model, out_names))
         return Program(draws, evaluation, n_streams=copula_stream + 1, draw_names=tuple(self.draw_names),
                        draw_keys=tuple(self.draw_keys))
+
+    def _days_per_month(self) -> np.ndarray:
+        return np.bincount(self.model.period.month_of_day, minlength=len(self.months)).astype(np.float64)
 
     # -- named steps of build() ------------------------------------------------------------------
     def _parameter_slots(self, params):
@@ -281,7 +331,7 @@ class _Compiler:
             if shares.mode == "dirichlet":
                 offset = len(self.table)
                 for share in shares.shares:   # log-quantile tables of Gamma(alpha_k), normalised in the kernel
-                    self.table.extend(np.log(quantile_table(stats.gamma(shares.concentration * share))).tolist())
+                    self.table.extend(np.log(gamma_quantile_table(shares.concentration * share)).tolist())
                 self.codes.append(DIRICHLET)
                 self.pars.append([float(offset), float(len(regs)), 0.0, 0.0])
                 self.slot_reg.append(regs[0])
@@ -292,12 +342,22 @@ class _Compiler:
             else:
                 self.const_list += list(zip(shares.shares, regs))
 
-    def _builtins(self) -> list[int]:
-        regs = [self.new_reg() for _ in BUILTIN_NAMES]
-        for name, reg in zip(BUILTIN_NAMES, regs):
-            self.reg_by_month[name] = [reg] * len(self.months)
-            self.level[name] = DAY
-        return regs
+    def _builtins(self):
+        """Registers of the built-in names: those that change every day are set by the kernel on each
+        day; ``days_in_month`` and the month-resolution values (``decimal_year@month``, ...) once per
+        month. Returns ``([(name, reg)] per day, [(name, reg)] per month)``."""
+        per_day, per_month = [], []
+        for name in BUILTIN_NAMES:
+            daily = name in DAILY_BUILTINS
+            for key, rate, table in ((name, DAY if daily else MONTH, per_day if daily else per_month),
+                                     (name + AT_MONTH, MONTH, per_month)):
+                if key.endswith(AT_MONTH) and not daily:
+                    continue    # days_in_month is the same at both resolutions
+                reg = self.new_reg()
+                self.reg_by_month[key] = [reg] * len(self.months)
+                self.level[key] = rate
+                table.append((key, reg))
+        return per_day, per_month
 
     def _profile_outputs(self, out_names, derived):
         """Outputs that are a base fixed within each month times a known daily factor (separable.py).
@@ -306,7 +366,7 @@ class _Compiler:
         """
         model, n_months = self.model, len(self.months)
         month_of_day = model.period.month_of_day
-        days_per_month = np.bincount(month_of_day, minlength=n_months).astype(np.float64)
+        days_per_month = self._days_per_month()
         splits, synthetic = profile_splits(out_names, derived, dict(zip(BUILTIN_NAMES, builtin_values(model))))
         derived.update(synthetic)
         day_factor = np.ones((len(out_names), model.period.n_days))
@@ -325,8 +385,10 @@ class _Compiler:
     def _instructions(self, derived, roots) -> dict:
         """Instruction lists per rate for every derived quantity the outputs need, in dependency order."""
         needed = _needed(derived, roots)
+        order = _topological(derived, needed)
+        self.repeated = _repeated_subexpressions(derived[name].node for name in order)
         programs = {SAMPLE: [[]], MONTH: [[] for _ in self.months], DAY: [[] for _ in self.months]}
-        for name in _topological(derived, needed):
+        for name in order:
             self._compile_derived(derived[name], programs)
         return programs
 
@@ -360,30 +422,55 @@ class _Compiler:
             self.level[item.name] = self.level[node[1]]
             return
         target = self.new_reg()
-        months = [0] if level == SAMPLE else range(len(self.months))
-        for m in months:
+        for m in ([0] if level == SAMPLE else range(len(self.months))):
             self.temp_pool_free = list(self.temp_pool)
-            out = programs[level][0] if level == SAMPLE else programs[level][m]
-            self._emit(node, m, out, target)
+            self._emit(node, m, level, programs, target)
         self.reg_by_month[item.name] = [target] * len(self.months)
         self.level[item.name] = level
 
-    def _emit(self, node, month, out, target=None) -> int:
-        """Append instructions computing ``node`` in ``month``; return the register holding it."""
+    def _emit(self, node, month, level, programs, target=None) -> int:
+        """Append instructions computing ``node`` in ``month`` at ``level`` (the rate of the expression
+        being compiled); return the register holding it. A sub-expression of a lower rate goes to
+        its own rate's program, and one that occurs more than once is computed once, each into a
+        register of its own."""
         kind = node[0]
         if kind == "num":
             return self.const(node[1])
         if kind == "name":
             return self.reg_by_month[node[1]][month]
-        if self._level_of(node) < 0:
+        node_level = self._level_of(node)
+        if node_level < 0:
             return self.const(float(evaluate(node, {})))
+        if target is None and (node_level < level or node in self.repeated):
+            return self._shared(node, month, node_level, programs, hoisted=node_level < level)
+        out = programs[level][0 if level == SAMPLE else month]
         if kind == "addn":   # a flat sum, added left to right without nesting
-            total = self._emit(node[1], month, out)
+            total = self._emit(node[1], month, level, programs)
             for i, child in enumerate(node[2:]):
                 last = i == len(node) - 3
-                total = self._op("add", [total, self._emit(child, month, out)], out, target if last else None)
+                total = self._op("add", [total, self._emit(child, month, level, programs)], out,
+                                 target if last else None)
             return total
-        return self._op(kind, [self._emit(child, month, out) for child in node[1:]], out, target)
+        return self._op(kind, [self._emit(child, month, level, programs) for child in node[1:]], out, target)
+
+    def _shared(self, node, month, level, programs, hoisted) -> int:
+        """The register of a hoisted or repeated sub-expression, computed in its rate's program the
+        first time it is met in ``month`` (once for a per-sample one). A hoisted one runs in an
+        earlier program than the code reading it, so every temporary is free for it; a repeated one
+        runs in place and leaves the temporaries in use alone."""
+        key = (node, 0 if level == SAMPLE else month)
+        if node not in self.shared:
+            self.shared[node] = self.new_reg()
+        reg = self.shared[node]
+        if key not in self.emitted:
+            self.emitted.add(key)
+            free = self.temp_pool_free
+            if hoisted:
+                self.temp_pool_free = list(self.temp_pool)
+            self._emit(node, key[1], level, programs, reg)
+            if hoisted:
+                self.temp_pool_free = free
+        return reg
 
     def _op(self, kind, args, out, target=None) -> int:
         """Append one instruction on the registers ``args``; temporaries they held are reused."""
@@ -402,8 +489,58 @@ class _Compiler:
         return target
 
 
+def _at_month(name: str, derived: dict) -> str:
+    """The name of ``name``'s month-resolution copy: every derived quantity on the way that reads a
+    built-in changing within the month gets a copy reading its month value (``decimal_year@month``);
+    ``derived`` gains the copies. Names that do not change within a month are their own copy."""
+    memo: dict[str, str] = {}
+
+    def copy(n: str) -> str:
+        if n in memo:
+            return memo[n]
+        if n in DAILY_BUILTINS:
+            memo[n] = n + AT_MONTH
+        elif n in derived:
+            item = derived[n]
+            node = rename(item.node)
+            memo[n] = n if node == item.node else n + AT_MONTH
+            if memo[n] != n:
+                derived[memo[n]] = Derived(memo[n], node, item.text, item.unit, f"{item.long_name}, month resolution")
+        else:
+            memo[n] = n
+        return memo[n]
+
+    def rename(node):
+        if node[0] == "name":
+            return ("name", copy(node[1]))
+        if node[0] == "num":
+            return node
+        return (node[0],) + tuple(rename(child) for child in node[1:])
+
+    return copy(name)
+
+
+def _repeated_subexpressions(nodes) -> set:
+    """Compound sub-expressions that occur more than once among ``nodes`` (and inside each other)."""
+    seen, repeated = set(), set()
+
+    def walk(node):
+        if node[0] in ("num", "name"):
+            return
+        if node in seen:
+            repeated.add(node)
+            return
+        seen.add(node)
+        for child in children(node):
+            walk(child)
+
+    for node in nodes:
+        walk(node)
+    return repeated
+
+
 def _period_cells(model, out_names) -> dict:
-    """The EvalProgram fields for yearly and whole-period cells (see ``_kernel._close_month``)."""
+    """The EvalProgram fields for yearly and whole-period cells (see ``_kernel._evaluate_tile``)."""
     months = model.period.months
     years = sorted({int(m[:4]) for m in months})
     year_of_month = np.array([years.index(int(m[:4])) for m in months], dtype=np.int64)

@@ -11,7 +11,7 @@ import functools
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 # Distribution families as the kernel draws them.
 FIXED, UNIFORM, TRIANGULAR, TABULATED, NORMAL, LOGNORMAL, DISCRETE, DIRICHLET = range(8)
@@ -52,11 +52,15 @@ def family_params(dist, table: list[float]) -> list[float]:
         return [p["min"], p["mode"], p["max"]]
     if dist.family in TABULATED_FAMILIES:
         offset = len(table)
-        table.extend(quantile_table(dist.to_scipy()).tolist())
+        if dist.family in ("pert", "beta"):
+            a, b = dist.beta_shapes()
+            table.extend(beta_quantile_table(a, b, p["min"], p["max"] - p["min"]).tolist())
+        else:                     # log-uniform, mixtures: their own quantile functions (scipy.stats)
+            table.extend(quantile_table(dist.to_scipy()).tolist())
         return [float(offset)]
     if dist.family == "normal":
-        cdf_lo = stats.norm.cdf((p.get("lower", -math.inf) - p["mean"]) / p["sd"])
-        cdf_hi = stats.norm.cdf((p.get("upper", math.inf) - p["mean"]) / p["sd"])
+        cdf_lo = special.ndtr((p.get("lower", -math.inf) - p["mean"]) / p["sd"])
+        cdf_hi = special.ndtr((p.get("upper", math.inf) - p["mean"]) / p["sd"])
         return [p["mean"], p["sd"], float(cdf_lo), float(cdf_hi)]
     if dist.family == "lognormal":
         return [p["mu"], p["sigma"]]
@@ -69,21 +73,30 @@ def family_params(dist, table: list[float]) -> list[float]:
     raise AssertionError(dist.family)
 
 
+def beta_quantile_table(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """The quantile function of Beta(a, b) on ``[loc, loc + scale]`` at the kernel's normal-score grid
+    (see :data:`QTABLE_KNOTS`): ``scipy.stats.beta(a, b, loc, scale)``'s ppf and isf, bit for bit,
+    from the ``scipy.special`` inverses they call (scipy.stats takes a second to import)."""
+    return _cached_table("beta", (float(a), float(b)), float(loc), float(scale)).copy()
+
+
+def gamma_quantile_table(a: float) -> np.ndarray:
+    """The quantile function of Gamma(a) at the kernel's normal-score grid, as
+    ``scipy.stats.gamma(a)``'s ppf and isf give it."""
+    return _cached_table("gamma", (float(a),), 0.0, 1.0).copy()
+
+
 def quantile_table(frozen) -> np.ndarray:
-    """``frozen``'s quantile function at the kernel's normal-score grid (see :data:`QTABLE_KNOTS`).
-
-    The upper half uses the survival function so that tails keep full precision. Tables are
-    cached by law and parameters: a model is compiled on every run, sensitivity runs many.
-    ``frozen`` is a frozen scipy.stats law, or a :class:`~simulate.spec.distributions.MixtureLaw`.
-    """
-    if hasattr(frozen, "key"):   # a mixture: quantiles by bisection on its CDF
+    """A frozen ``scipy.stats`` law's quantile function at the kernel's grid: beta and gamma from the
+    ``scipy.special`` inverses, any other law (log-uniform) from its own ppf and isf, and a
+    :class:`~simulate.spec.distributions.MixtureLaw` by bisection on its CDF."""
+    if hasattr(frozen, "key"):   # a mixture
         return _mixture_table(frozen.key, frozen).copy()
-    return _cached_table(frozen.dist.name, tuple(frozen.args), tuple(sorted(frozen.kwds.items()))).copy()
-
-
-@functools.lru_cache(maxsize=256)
-def _cached_table(name: str, args: tuple, kwds: tuple) -> np.ndarray:
-    return _table(getattr(stats, name)(*args, **dict(kwds)))
+    if frozen.dist.name not in ("beta", "gamma"):
+        return _frozen_table(frozen)
+    args = tuple(float(a) for a in frozen.args)
+    loc, scale = float(frozen.kwds.get("loc", 0.0)), float(frozen.kwds.get("scale", 1.0))
+    return _cached_table(frozen.dist.name, args, loc, scale).copy()
 
 
 _mixtures: dict = {}
@@ -93,14 +106,32 @@ def _mixture_table(key, law) -> np.ndarray:
     if key not in _mixtures:
         if len(_mixtures) > 256:
             _mixtures.clear()
-        _mixtures[key] = _table(law)
+        _mixtures[key] = _frozen_table(law)
     return _mixtures[key]
 
 
-def _table(frozen) -> np.ndarray:
+def _frozen_table(law) -> np.ndarray:
+    """Any law with ``ppf`` and ``isf`` at the grid (the upper half from ``isf``: full precision in the tail)."""
     z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
     lower = z <= 0
     values = np.empty_like(z)
-    values[lower] = frozen.ppf(stats.norm.cdf(z[lower]))
-    values[~lower] = frozen.isf(stats.norm.sf(z[~lower]))
+    values[lower] = law.ppf(special.ndtr(z[lower]))
+    values[~lower] = law.isf(special.ndtr(-z[~lower]))
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_table(name: str, args: tuple, loc: float, scale: float) -> np.ndarray:
+    """Tabulated by law and parameters: a model is compiled on every run, sensitivity runs many.
+
+    The upper half uses the survival function so that tails keep full precision.
+    """
+    z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
+    lower = z <= 0
+    p_low, q_high = special.ndtr(z[lower]), special.ndtr(-z[~lower])   # norm.cdf and norm.sf
+    inverse = {"beta": (special.betaincinv, special.betainccinv),
+               "gamma": (lambda a, p: special.gammaincinv(a, p), lambda a, q: special.gammainccinv(a, q))}[name]
+    values = np.empty_like(z)
+    values[lower] = inverse[0](*args, p_low) * scale + loc
+    values[~lower] = inverse[1](*args, q_high) * scale + loc
     return values

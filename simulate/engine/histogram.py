@@ -27,7 +27,7 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy.special import _ufuncs as scipy_ufuncs   # for the binomial quantile: scipy.stats takes 1 s to import
 
 from .encoding import KEY_SHIFT
 
@@ -253,9 +253,18 @@ def order_statistic_ranks(n: int, quantiles, level: float = CI_LEVEL):
 def _ranks(n: int, quantiles: tuple, level: float):
     p = np.asarray(quantiles, dtype=float)
     tail = (1.0 - level) / 2.0
-    low = stats.binom.ppf(tail, n, p)              # 1-based rank l
-    high = stats.binom.ppf(1.0 - tail, n, p) + 1    # 1-based rank u
+    low = binomial_ppf(tail, n, p)                 # 1-based rank l
+    high = binomial_ppf(1.0 - tail, n, p) + 1       # 1-based rank u
     return np.clip(low - 1, 0, n - 1).astype(np.int64), np.clip(high - 1, 0, n - 1).astype(np.int64)
+
+
+def binomial_ppf(q: float, n: int, p):
+    """``scipy.stats.binom.ppf(q, n, p)`` for ``0 < q < 1``, ``n >= 1`` and ``0 <= p <= 1``, bit for bit.
+
+    It is the ufunc ``binom.ppf`` calls there (Boost's binomial quantile, rounded up to an integer),
+    without importing scipy.stats; tests/engine/test_histogram_ppf.py checks the two agree.
+    """
+    return scipy_ufuncs._binom_ppf(q, float(n), np.asarray(p, dtype=float))
 
 
 def quantile_interval(counts, lo_key, vmin, vmax, quantiles, level: float = CI_LEVEL, floor=0):

@@ -15,7 +15,9 @@ into windows at full resolution around it; numbers stay a function of (model, sa
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
+import threading
 
 import numba
 import numpy as np
@@ -131,14 +133,43 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     sizes = np.asarray(sizes, dtype=np.int64)
     if int(np.sum(sizes)) >= 2**31:
         raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
-    if windows.lo_key.shape != (program.n_outputs, program.n_times):
-        raise ValueError("reduce_range: the windows do not match the program's outputs and times")
+    if windows.length.shape != (program.n_outputs, program.n_times):   # the kernel does not bounds-check
+        raise ValueError(f"reduce_range: windows of shape {windows.length.shape} for a program of "
+                         f"{program.n_outputs} outputs x {program.n_times} times")
     blocks = np.arange(first_block, first_block + len(sizes))
     states = block_states(seed, blocks, program.n_streams)
     kept = Kept.empty(program) if kept is None else kept
     n_chunks = min(numba.get_num_threads(), len(sizes))
-    return _kernel.reduce_blocks(sizes, states, n_chunks, program.draws, program.evaluation, windows.layout,
-                                 blocks * BLOCK_SIZE, kept[0], kept[1])
+    layout = windows.layout
+    hists = np.zeros((n_chunks, max(layout.total, 1)), dtype=np.int32)   # half the cache of int64
+    shape = (len(sizes), program.n_outputs, program.n_times)
+    stats = np.zeros(shape + (3,))
+    extremes = np.empty(shape + (2,))
+    extremes[..., 0], extremes[..., 1] = np.inf, -np.inf
+    no_inputs = np.empty((0, len(program.draw_names)))
+    no_days = np.empty((0, program.n_outputs, 1))
+    in_threads(n_chunks, lambda c: _kernel.run_chunk(
+        c, n_chunks, sizes, states, blocks * BLOCK_SIZE, no_inputs, program.draws, program.evaluation, layout,
+        hists[c], stats, extremes, kept[0], no_days, kept[1]))
+    return hists.sum(axis=0, dtype=np.int64), stats, extremes
+
+
+_POOL: list = []
+_POOL_LOCK = threading.Lock()
+
+
+def in_threads(n: int, work) -> None:
+    """Run ``work(0), ..., work(n - 1)`` at once, one thread each (the kernel releases the GIL)."""
+    if n == 1:
+        work(0)
+        return
+    with _POOL_LOCK:
+        if not _POOL or _POOL[0]._max_workers < n:
+            _POOL[:] = [concurrent.futures.ThreadPoolExecutor(max(n, numba.config.NUMBA_NUM_THREADS),
+                                                              thread_name_prefix="simulate-kernel")]
+        pool = _POOL[0]
+    for future in [pool.submit(work, c) for c in range(n)]:
+        future.result()
 
 
 def local_reductions(program, windows, seed, sizes, first_block, kept: Kept):
@@ -235,5 +266,14 @@ def evaluate_draws(program: Program, values: np.ndarray, daily: np.ndarray, mont
             or values.shape[1:] != (len(program.draw_names),)
             or (len(daily) and (len(daily) < n or daily.shape[1:] != (program.n_outputs, program.n_days)))):
         raise ValueError("evaluate_draws: the arrays do not match the program's inputs, outputs and times")
-    _kernel.evaluate_draws(np.ascontiguousarray(values, dtype=np.float64), program.draws, program.evaluation,
-                           empty_layout(), daily, monthly)
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    starts = np.arange(0, n, TILE, dtype=np.int64)
+    sizes = np.minimum(TILE, n - starts)
+    n_chunks = min(numba.get_num_threads(), len(sizes))
+    states = np.empty((len(sizes), 0, 4), dtype=np.uint64)
+    stats, extremes = np.zeros((len(sizes), 1, 1, 3)), np.zeros((len(sizes), 1, 1, 2))
+    no_hist, layout = np.zeros(1, dtype=np.int32), empty_layout()
+    if n:
+        in_threads(n_chunks, lambda c: _kernel.run_chunk(
+            c, n_chunks, sizes, states, starts, values, program.draws, program.evaluation, layout, no_hist,
+            stats, extremes, np.empty((0, len(program.draw_names))), daily, monthly))

@@ -34,7 +34,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
     """Assemble the results Dataset from merged reductions (``extra_attrs`` go on the Dataset).
 
     Every output gets ``NAME_daily``, ``NAME_monthly``, ``NAME_yearly`` and ``NAME_total`` (one-off
-    outputs, ``aggregate = "once"``, only ``NAME_total``), each with its mean, sd, non-finite count
+    outputs, ``aggregate = "once"``, only ``NAME_total``; outputs at month resolution no
+    ``NAME_daily``), each with its mean, sd, non-finite count
     and the confidence interval of each quantile. An output that keeps dimensions gets
     ``NAME_by_DIM_<scale>`` with them as trailing dimensions, and ``NAME_<scale>`` for its total.
     """
@@ -43,8 +44,11 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
     q = np.empty((len(out_names), n_times, len(QUANTILES)))
     ci = np.empty((2,) + q.shape)
     coarse_any = []
+    q[:], ci[:] = np.nan, np.nan
     for o in range(len(out_names)):
         for t in np.argsort(windows.source[o] != np.arange(n_times), kind="stable"):  # sources first
+            if t < program.n_days and not program.daily_outputs[o]:
+                continue    # month resolution: no daily cells
             source, scale = windows.source[o, t], windows.scale[o, t]
             if source != t and scale > 0:  # read from another cell (a profile day: its month), scaled
                 q[o, t], ci[0, o, t], ci[1, o, t] = scaled_cell(q[o, source], ci[0, o, source], ci[1, o, source], scale)
@@ -81,7 +85,8 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
                           [index[o] for o in out_names if model.flat.outputs[o].of == name], tuple(out.by)))
         for var, rows, extra in parts:
             shape = tuple(len(d.coords) for d in dims) if extra else ()
-            for scale in (("total",) if out.aggregate == "once" else SCALES):
+            scales = ("total",) if out.aggregate == "once" else SCALES if model.has_daily(name) else SCALES[1:]
+            for scale in scales:
                 dims_t, times = SCALE_DIMS[scale], cells[scale]
                 attrs = {"units": out.unit, "long_name": f"{out.long_name}, {_how(scale, out.aggregate)}",
                          "aggregate": out.aggregate, "label": out.short,

@@ -1,4 +1,5 @@
-"""The period a model covers, and the daily traffic profile that spreads monthly quantities over days."""
+"""The period a model covers, its time resolution, and the daily traffic profile that spreads monthly
+quantities over days."""
 from __future__ import annotations
 
 import calendar as _stdlib_calendar
@@ -8,12 +9,21 @@ from dataclasses import dataclass
 import numpy as np
 
 
+RESOLUTIONS = ("day", "month")   # the time steps expressions can be evaluated at
+
+
 @dataclass(frozen=True)
 class Period:
-    """Days from ``start`` to ``end`` inclusive, at daily resolution."""
+    """Days from ``start`` to ``end`` inclusive, and the time step expressions are evaluated at.
+
+    ``resolution = "day"`` evaluates every expression once per day; ``"month"`` once per month, with
+    the built-in names at their month values (:func:`month_values`) and each month weighted by its
+    days in the period: a month's total is its value times those days.
+    """
 
     start: dt.date
     end: dt.date
+    resolution: str = "day"
 
     @property
     def dates(self) -> np.ndarray:
@@ -88,3 +98,26 @@ def decimal_year(period: Period) -> np.ndarray:
         n_days = 366 if _stdlib_calendar.isleap(d.year) else 365
         out.append(d.year + (d.timetuple().tm_yday - 1) / n_days)
     return np.array(out, dtype=float)
+
+
+def month_values(period: Period, day_share: np.ndarray) -> dict[str, np.ndarray]:
+    """Each built-in name at month resolution: one value per month of the period (float64).
+
+    ``decimal_year`` and ``days_since_start`` are read at the middle of the month's days in the
+    period (a day's own value is read at its start); ``day_share`` is the mean share of those days,
+    so that value times the days is the month's part of the total; ``days_in_month`` is the
+    calendar month's length, as on each of its days. ``day_share`` is the daily profile
+    (:meth:`Profile.day_share`).
+    """
+    month_of_day = period.month_of_day
+    n_months = len(period.months)
+    days = np.bincount(month_of_day, minlength=n_months).astype(float)
+    first = np.searchsorted(month_of_day, np.arange(n_months))      # index of each month's first day
+    middle = first + days / 2.0                                       # days since the start, mid-month
+    starts = period.dates[first].astype(object)
+    year_days = np.array([366.0 if _stdlib_calendar.isleap(d.year) else 365.0 for d in starts])
+    day_of_year = np.array([d.timetuple().tm_yday - 1 for d in starts], dtype=float)
+    return {"day_share": np.bincount(month_of_day, weights=day_share, minlength=n_months) / days,
+            "days_in_month": np.array([_stdlib_calendar.monthrange(d.year, d.month)[1] for d in starts], dtype=float),
+            "days_since_start": middle,
+            "decimal_year": np.array([d.year for d in starts]) + (day_of_year + days / 2.0) / year_days}

@@ -14,14 +14,14 @@ from __future__ import annotations
 import functools
 import math
 import re
+import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from ..errors import Location
 
-Z95 = float(stats.norm.ppf(0.95))  # 1.6448536..., the half-width of a 90% interval in sd units
+Z95 = 1.6448536269514722   # scipy.stats.norm.ppf(0.95): the half-width of a 90% interval in sd units
 
 # Family name -> the accepted sets of keys (each set is one way to write it). "pA/pB" stands for any
 # two percentiles, e.g. p5 and p95 (the usual 90% interval), p10 and p90, or "p2.5" and "p97.5".
@@ -74,6 +74,8 @@ class Distribution:
 
     def to_scipy(self):
         """The same law as a frozen ``scipy.stats`` distribution (discrete: ``rv_discrete`` on indices)."""
+        from scipy import stats   # a second to import: only when asked (reading a model does not)
+
         p = self.params
         if self.family == "fixed":  # a point mass (scipy's uniform with scale 0 gives NaN everywhere)
             return stats.rv_discrete(values=([p["value"]], [1.0]))
@@ -240,12 +242,14 @@ def _from_percentiles(family: str, v: dict, keys: list, fail) -> dict:
         lo, hi = x - la / 100 * width, y + (100 - lb) / 100 * width
         lo, hi = (math.exp(lo), math.exp(hi)) if family == "loguniform" else (lo, hi)
         return {**rest, "min": lo, "max": hi}
+    from scipy import special   # ndtri is scipy.stats.norm.ppf; imported only for such percentiles
+
     if la + lb == 100:       # symmetric: the centre is the midpoint (p5/p95 as ever)
-        z = Z95 if lb == 95 else float(stats.norm.ppf(lb / 100))
+        z = Z95 if lb == 95 else float(special.ndtri(lb / 100))   # scipy.stats.norm.ppf
         x, y = (math.log(a), math.log(b)) if family == "lognormal" else (a, b)
         centre, spread = (x + y) / 2, (y - x) / (2 * z)
     else:
-        za, zb = float(stats.norm.ppf(la / 100)), float(stats.norm.ppf(lb / 100))
+        za, zb = float(special.ndtri(la / 100)), float(special.ndtri(lb / 100))
         x, y = (math.log(a), math.log(b)) if family == "lognormal" else (a, b)
         spread = (y - x) / (zb - za)
         centre = x - za * spread
@@ -373,7 +377,8 @@ def _canonical(family: str, v: dict, fail) -> dict:
         lower, upper = v.get("lower", -math.inf), v.get("upper", math.inf)
         if lower >= upper:
             fail("lower must be below upper", "lower", lower, "swap the truncation bounds")
-        mass = stats.norm.cdf((upper - out["mean"]) / out["sd"]) - stats.norm.cdf((lower - out["mean"]) / out["sd"])
+        unit = statistics.NormalDist()
+        mass = unit.cdf((upper - out["mean"]) / out["sd"]) - unit.cdf((lower - out["mean"]) / out["sd"])
         if mass < 1e-6:
             fail("the truncation bounds keep almost none of the normal's mass", "lower", lower,
                  "move the bounds towards the mean")

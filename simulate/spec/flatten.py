@@ -49,7 +49,7 @@ def flatten(model):
         for coords, name in (cells if dims else []):
             labels = tuple(d.labels[d.index(c)] for d, c in zip((model.dimensions[n] for n in dims), coords))
             outputs[name] = Output(name, out.aggregate, out.unit, f"{out.long_name}, {', '.join(labels)}",
-                                   of=out.name, coords=labels)
+                                   of=out.name, coords=labels, resolution=out.resolution)
     return dataclasses.replace(model, parameters=parameters, derived=derived, outputs=outputs, dimensions={},
                                regions=None)
 

@@ -25,6 +25,7 @@ from .fields import fixed_value
 from .flatten import flatten
 from .quantities import (  # noqa: F401
     BUILTIN_NAMES,
+    DAILY_BUILTINS,
     Derived,
     Dimension,
     Output,
@@ -257,6 +258,16 @@ class Model:
         """Every sampled scalar quantity, as the kernel draws it: the [parameters] (one per coordinate
         of a dimensioned one) and each region's grid intensity. Shares are in ``flat.shares``."""
         return list(self.flat.parameters.values())
+
+    def resolution_of(self, output: str) -> str:
+        """The time step ``output`` (an output of the model or of ``flat``) is evaluated at: its own
+        ``resolution``, else the period's ("day" or "month")."""
+        out = self.outputs.get(output) or self.flat.outputs[output]
+        return out.resolution or self.period.resolution
+
+    def has_daily(self, output: str) -> bool:
+        """Whether ``output`` has daily distributions (``NAME_daily``): only at day resolution."""
+        return self.resolution_of(output) == "day"
 
     @property
     def headline_output(self) -> str:

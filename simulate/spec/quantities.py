@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 from .distributions import Distribution
 
-# Per-day quantities every model can use in expressions.
+# Calendar quantities every model can use in expressions, per day (at month resolution, per month:
+# see simulate.spec.calendar.month_values).
 BUILTIN_NAMES = {
     "day_share": "fraction of its month's total that falls on the day (daily profile; sums to 1 over a month)",
     "days_in_month": "number of days in the day's calendar month",
     "days_since_start": "days since the first day of the period (0 on the first day)",
     "decimal_year": "the day's date as a decimal year, e.g. 2024.5 in early July 2024",
 }
+DAILY_BUILTINS = ("day_share", "days_since_start", "decimal_year")   # those that change within a month
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class Output:
     of: str = ""        # in a flat model: the output this coordinate belongs to
     coords: tuple = ()  # ... and which coordinate (labels, one per ``by`` dimension)
     label: str = ""     # a short name for legends and table rows where the long name does not fit
+    resolution: str = ""  # "day" or "month": the time step it is evaluated at ("": the period's)
 
     @property
     def short(self) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import Location, ModelError
 from ..units import bounds_for_name, unit_for_name
 from . import fields, schema
-from .calendar import Period, Profile
+from .calendar import RESOLUTIONS, Period, Profile
 from .correlation import expand_patterns, parse_correlations
 from .dimensions import Inference, ordered, parse_dimensions, per_coordinate_values
 from .distributions import META_KEYS, parse_distribution
@@ -220,7 +220,18 @@ class _Reader:
         if (dates["end"] - dates["start"]).days + 1 > MAX_DAYS:
             self.fail(f"the period is longer than {MAX_DAYS} days", "period.end", str(dates["end"]),
                       "shorten the period")
-        return Period(dates["start"], dates["end"])
+        return Period(dates["start"], dates["end"], self.resolution(table, "period.resolution", "day"))
+
+    def resolution(self, table, field, default):
+        """``resolution = "day"`` or ``"month"``: the time step expressions are evaluated at."""
+        if "resolution" not in table:
+            return default
+        value = table["resolution"]
+        if value not in RESOLUTIONS:
+            self.fail(f"must be one of {', '.join(RESOLUTIONS)}", field, value,
+                      'write resolution = "month" to evaluate once per month (each month weighted by its days), '
+                      'or "day" for daily distributions')
+        return value
 
     def profile(self, table):
         if not table:
@@ -599,8 +610,9 @@ class _Reader:
                 self.fail("must be sum, mean or once", f"{field}.aggregate", aggregate,
                           'write aggregate = "sum" (a daily flow), "mean" (a level) or "once" (a one-off total)')
             for key in spec:
-                if key not in ("aggregate", "unit", "long_name", "description", "label", "by", "total"):
-                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, label, by, total")
+                if key not in ("aggregate", "unit", "long_name", "description", "label", "by", "total", "resolution"):
+                    self.fail("unknown key", f"{field}.{key}",
+                              fix="use aggregate, unit, long_name, label, by, total, resolution")
             item = parameters.get(name) or derived.get(name) or shares.get(name)
             source_unit = getattr(item, "unit", None)
             unit = spec.get("unit") or source_unit or unit_for_name(name)
@@ -621,7 +633,8 @@ class _Reader:
                           'write total = "sum" to report the sum over the coordinates as well')
             outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name,
                                    by=ordered(self.dims, by), total="" if total == "none" else total,
-                                   label=self.text(spec, "label", field, required=False))
+                                   label=self.text(spec, "label", field, required=False),
+                                   resolution=self.resolution(spec, f"{field}.resolution", ""))
         return outputs
 
     def check_once_outputs(self, model):

@@ -396,8 +396,10 @@ DERIVED = OneOf((EXPRESSION, Table({"expr": EXPRESSION, "unit": UNIT, "long_name
                                     "rationale": TEXT, "dims": DIMS})),
                 "an expression or a table with expr", '"visits * queries_per_visit"')
 AGGREGATE = Text(20, example='"sum"')
+RESOLUTION = Text(20, example='"month"')
 OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT,
-                                   "label": SHORT, "by": DIMS, "total": Text(20, example='"sum"')})),
+                                   "label": SHORT, "by": DIMS, "total": Text(20, example='"sum"'),
+                                   "resolution": RESOLUTION})),
                '"sum", "mean" or a table with aggregate', '"sum"')
 SCENARIO = Table({"description": TEXT, "source": TEXT, "status": Text(20, example='"S"'), "label": SHORT,
                   "output": NAME_TEXT},
@@ -425,7 +427,7 @@ REFERENCE = Table({
 MODEL_FILE = Table({
     "model": Table({"name": SHORT, "title": TEXT, "description": TEXT,
                     "headline": NAME_TEXT, "headline_why": TEXT, "headline_figure": TEXT}),
-    "period": Table({"start": Date(text=True), "end": Date(text=True)}),
+    "period": Table({"start": Date(text=True), "end": Date(text=True), "resolution": RESOLUTION}),
     "profile": PROFILE,
     "dimensions": Table(names=(Name(), List(COORDINATE, 1, MAX_COORDINATES, example="[2021, 2022, 2023]")),
                         max_names=64),

@@ -225,6 +225,9 @@ def test_reduce_range_split_like_dask_tasks_merges_to_the_same_totals(two_region
     program = compile_model(two_regions_model)
     sizes = runner.block_sizes(3 * runner.BLOCK_SIZE + 1000)
     shape = (program.n_outputs, program.n_times)
+    with pytest.raises(ValueError, match="windows of shape"):     # cells missing: refused, not read past
+        runner.reduce_range(program, histogram.Windows.empty((program.n_outputs, program.n_times - 2)), 5,
+                            sizes[:1], 0)
     _, stats0, ext0 = runner.reduce_range(program, histogram.Windows.empty(shape), 5, sizes[:1], 0)
     windows = histogram.Windows.from_pilot(stats0[0], ext0[0])
     whole = runner.reduce_range(program, windows, 5, sizes, 0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import simulate
-from simulate.spec.calendar import decimal_year
+from simulate.spec.calendar import month_values
 from tests.helpers import PRIORS, point_value
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def test_each_model_runs_and_its_outputs_carry_units_and_names(path, runs):
     ds = runs[path.stem]
     assert "energy_kwh" in model.outputs and "co2_kg" in model.outputs
     for name, output in model.outputs.items():
-        for scale in ("daily", "monthly"):
+        for scale in ("daily", "monthly") if model.has_daily(name) else ("monthly",):
             var = ds[f"{name}_{scale}"]
             assert var.attrs["units"] == output.unit and var.attrs["units"]
             assert var.attrs["long_name"].strip()
@@ -94,17 +94,23 @@ def test_de_vries_scenarios_reproduce_his_twh_per_year(scenario, cohort, publish
     gpus = base.scenarios[scenario].values["shipped"][base.dimensions["cohort"].index(cohort)]
     full_power_day_kwh = (gpus * v(f"power_w[{cohort}]") * v("server_overhead_factor") / 1000 * 24
                           * v("power_utilisation") * v("pue"))
-    daily = ds["energy_kwh_daily_mean"]
-    in_2028 = daily.sel(date=slice("2028-01-01", "2028-12-31")).values
-    np.testing.assert_allclose(in_2028, full_power_day_kwh, rtol=1e-9)
-    year_2028_twh = float(ds["energy_kwh_monthly_mean"].sel(month=slice("2028-01", "2028-12")).sum()) / 1e9
+    assert model.period.resolution == "month" and "energy_kwh_daily" not in ds   # evaluated once per month
+    monthly = ds["energy_kwh_monthly_mean"]
+    days = ds["month"].dt.days_in_month.values
+    in_2028 = (ds["month"].dt.year == 2028).values
+    np.testing.assert_allclose(monthly.values[in_2028], full_power_day_kwh * days[in_2028], rtol=1e-9)
+    year_2028_twh = float(ds["energy_kwh_yearly_mean"].sel(year="2028").item()) / 1e9
+    np.testing.assert_allclose(year_2028_twh, float(monthly.values[in_2028].sum()) / 1e9, rtol=1e-12)
     assert year_2028_twh * 365 / 366 == pytest.approx(published_twh, abs=0.05)   # his 365-day year; 2028 is a leap year
-    # during 2027 the cohort comes online evenly: a linear ramp in the decimal year
-    dates = ds["date"].values
-    year = decimal_year(model.period)
-    in_2027 = (dates >= np.datetime64("2027-01-01")) & (dates < np.datetime64("2028-01-01"))
-    np.testing.assert_allclose(daily.values[in_2027], full_power_day_kwh * (year[in_2027] - 2027), rtol=1e-9, atol=1e-6)
-    assert np.all(daily.values[dates < np.datetime64("2027-01-01")] == 0)
+    # during 2027 the cohort comes online evenly: a linear ramp, read at the middle of each month
+    mid_month = month_values(model.period, model.profile.day_share(model.period))["decimal_year"]
+    in_2027 = (ds["month"].dt.year == 2027).values
+    np.testing.assert_allclose(monthly.values[in_2027], full_power_day_kwh * days[in_2027] * (mid_month[in_2027] - 2027),
+                               rtol=1e-9)
+    # which sums to exactly half a year at full power (the midpoint rule is exact on a ramp)
+    year_2027 = float(ds["energy_kwh_yearly_mean"].sel(year="2027").item())
+    assert year_2027 == pytest.approx(full_power_day_kwh * 365 / 2, rel=1e-9)
+    assert np.all(monthly.values[(ds["month"].dt.year < 2027).values] == 0)
     np.testing.assert_allclose(ds["installed_accelerators_monthly_mean"].sel(month="2028-06").values, gpus, rtol=1e-9)
 
 
@@ -129,19 +135,18 @@ def test_media_scenario_reproduces_mit_technology_reviews_day():
 # ---- closed forms and sanity against published figures -------------------------------------------
 
 def test_fleet_installed_base_matches_the_cohort_formula_on_random_draws():
+    """At month resolution each month is the cohort formula at the month's middle."""
     model = simulate.load(PRIORS / "ai-fleet-2023-2028.toml")
     ds = model.run(samples=300, seed=5, keep=300)
     x = {str(name): ds["inputs"].sel(input=name).values[:, None] for name in ds["input"].values}
-    t = decimal_year(model.period)[None, :] - x["install_lag_years"]
+    mid_month = month_values(model.period, model.profile.day_share(model.period))["decimal_year"]
+    t = mid_month[None, :] - x["install_lag_years"]
 
     def ramp(v):
         return np.clip(v, 0.0, 1.0)
 
-    installed = sum(x[f"shipped[{y}]"] * (ramp(t - y) - ramp(t - y - x["lifetime_years"]))
-                    for y in model.dimensions["cohort"].coords)
-    month_of_day = model.period.month_of_day
-    expected = np.stack([installed[:, month_of_day == m].mean(axis=1)
-                         for m in range(len(model.period.months))], axis=1)
+    expected = sum(x[f"shipped[{y}]"] * (ramp(t - y) - ramp(t - y - x["lifetime_years"]))
+                   for y in model.dimensions["cohort"].coords)
     np.testing.assert_allclose(ds["installed_accelerators_monthly_samples"].values, expected, rtol=1e-9)
 
 

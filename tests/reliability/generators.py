@@ -545,6 +545,8 @@ def sane_quantiles(model, ds) -> bool:
     """Quantiles in order and inside their confidence intervals, for every output and time."""
     for name in model.outputs:
         for scale in ("daily", "monthly"):
+            if f"{name}_{scale}" not in ds:     # month resolution: no daily cells
+                continue
             q = ds[f"{name}_{scale}"].values
             low, high = ds[f"{name}_{scale}_ci_low"].values, ds[f"{name}_{scale}_ci_high"].values
             finite = np.isfinite(q).all(axis=0)

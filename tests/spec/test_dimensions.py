@@ -159,7 +159,7 @@ def test_the_dimensioned_fleet_draws_exactly_what_the_hand_written_one_draws():
     np.testing.assert_array_equal(a["inputs"].values, b["inputs"].values)
     for name in written.outputs:
         np.testing.assert_array_equal(a[f"{name}_monthly"].values, b[f"{name}_monthly"].values, err_msg=name)
-        np.testing.assert_array_equal(a[f"{name}_daily"].values, b[f"{name}_daily"].values, err_msg=name)
+        np.testing.assert_array_equal(a[f"{name}_yearly"].values, b[f"{name}_yearly"].values, err_msg=name)
     for scenario in written.scenarios:
         x = written.with_scenario(scenario).run(samples=200, seed=1)
         y = dimensioned.with_scenario(scenario).run(samples=200, seed=1)

@@ -100,8 +100,10 @@ def figure_sentence(report) -> str:
     where = " to ".join(percentile_text(p) for p in row["percentiles"])
     verb = "spans our" if figure.is_range else "sits at"
     scope = f" It covers {figure.scope}." if figure.scope else ""
+    basis = (f" {figure.mismatch[:1].upper() + figure.mismatch[1:]}." if figure.mismatch else
+             f" Compared on its own boundary ({figure.boundary})." if figure.boundary else "")
     return (f"{figure.label}: {figure.describe()}, i.e. {numbers} {label} over the {row['window']}, "
-            f"{verb} {where} of our {out.short}.{scope}")
+            f"{verb} {where} of our {out.short}.{basis}{scope}")
 
 
 def group_label(model, group: str) -> str:

@@ -26,7 +26,7 @@ class Report:
     model: object
     ds: object                  # the main run, with kept per-sample monthly draws
     headline: str               # the output to quote ([model] headline); its unit picks the outputs compared
-    compared: list              # outputs sharing the headline's unit (e.g. both energy paths), not boundaries
+    compared: list              # outputs sharing the headline's unit and boundary (e.g. both energy paths)
     scenario_rows: list         # dicts: scenario, status, description, output, month, value, percentile
     corner_rows: list           # dicts: output, month, low/high corners, real p5/p95, their percentiles
     figures: dict               # file stem -> (title, Figure)
@@ -138,9 +138,10 @@ def compute(model, samples: int, seed: int) -> Report:
     headline = model.headline_output
     unit = model.outputs[headline].unit
     boundaries = list(dict.fromkeys(s.output for s in model.scenarios.values() if s.output and s.output != headline))
+    boundary = model.outputs[headline].boundary
     compared = [headline] + [name for name, out in model.outputs.items()
                              if name != headline and out.unit == unit and out.aggregate == out_aggregate(model, headline)
-                             and name not in boundaries]
+                             and name not in boundaries and out.boundary == boundary]
     months = month_labels(ds)
     small = min(samples, SCENARIO_SAMPLES)
 

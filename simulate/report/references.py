@@ -105,17 +105,22 @@ def reference_blocks(report, si) -> list:
     return out
 
 
+def boundary_words(boundary: str) -> str:
+    """"IT boundary", "facility boundary", "accelerator boundary", or "" when none is declared."""
+    return f"{'IT' if boundary == 'it' else boundary} boundary" if boundary else ""
+
+
 def basis_text(model, r) -> str:
     """How a figure's boundary and carbon basis meet our output's: like for like, not stated, or no match."""
     out = model.outputs[r.output]
     if r.mismatch:
         return r.mismatch[:1].upper() + r.mismatch[1:]
-    said = [f"{r.boundary} boundary" if r.boundary else "", r.accounting]
+    said = [boundary_words(r.boundary), r.accounting]
     said = ", ".join(w for w in said if w)
     if said:
         moved = f" (the file names {model.outputs[r.named].short})" if r.named and r.named != r.output else ""
         return f"{said}: like for like{moved}"
-    ours = ", ".join(w for w in (f"{out.boundary} boundary" if out.boundary else "", out.accounting) if w)
+    ours = ", ".join(w for w in (boundary_words(out.boundary), out.accounting) if w)
     return f"not stated by the source; ours: {ours}" if ours else "not stated by the source"
 
 

@@ -183,4 +183,4 @@ def test_a_reference_on_the_it_boundary_is_read_in_the_it_draws(tmp_path):
     assert row["percentiles"][0] == pytest.approx(100 * np.mean(it <= 300), abs=1e-12)
     assert abs(row["percentiles"][0] - 100 * np.mean(facility <= 300)) > 10       # not the facility draws
     table = render.to_markdown(references.reference_blocks(rep, None))
-    assert "it boundary: like for like" in table
+    assert "IT boundary: like for like" in table

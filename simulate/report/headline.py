@@ -109,8 +109,9 @@ def figure_sentence(report) -> str:
 
 
 def _coordinate_titles(dimension) -> list:
-    """A dimension's coordinates as a reader names them: their titles where the file gives them."""
-    return [str(t) for t in dimension.titles] if dimension.titles else [str(c) for c in dimension.coords]
+    """A dimension's coordinates as a reader names them: their titles where the file gives them, else
+    their names with spaces for underscores."""
+    return [str(t) for t in dimension.titles] if dimension.titles else [str(c).replace("_", " ") for c in dimension.coords]
 
 
 def group_label(model, group: str) -> str:

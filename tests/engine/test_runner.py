@@ -224,7 +224,7 @@ def test_same_seed_same_dataset_for_any_threads_and_batching(two_regions_model, 
 def test_reduce_range_split_like_dask_tasks_merges_to_the_same_totals(two_regions_model):
     program = compile_model(two_regions_model)
     sizes = runner.block_sizes(3 * runner.BLOCK_SIZE + 1000)
-    shape = (program.n_outputs, program.n_days + program.n_months)
+    shape = (program.n_outputs, program.n_times)   # days, months, years and the period total
     _, stats0, ext0 = runner.reduce_range(program, histogram.Windows.empty(shape), 5, sizes[:1], 0)
     windows = histogram.Windows.from_pilot(stats0[0], ext0[0])
     whole = runner.reduce_range(program, windows, 5, sizes, 0)

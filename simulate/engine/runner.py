@@ -97,6 +97,9 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     """
     if int(np.sum(sizes)) >= 2**31:
         raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
+    if windows.lo_key.shape != (program.n_outputs, program.n_times):   # the kernel does not check its indices
+        raise ValueError(f"windows cover {windows.lo_key.shape} (output, time) cells, the program has "
+                         f"{(program.n_outputs, program.n_times)}: build them with shape (n_outputs, n_times)")
     blocks = np.arange(first_block, first_block + len(sizes))
     states = block_states(seed, blocks, program.n_streams)
     kept = Kept.empty(program) if kept is None else kept

@@ -72,7 +72,7 @@ def cpu_ns_per_sample(text: str, samples: int, repeats: int) -> float:
     e = p.evaluation
     draws_only = p.only_outputs([0]).with_evaluation(sample_len=0, month_len=e.month_len * 0, day_len=e.day_len * 0)
     sizes = runner.block_sizes(samples)
-    windows = Windows.empty((1, p.n_times))
+    windows = Windows.empty((1, p.n_times))   # days, months, years and the period total
     runner.reduce_range(draws_only, windows, 1, sizes[:1], 0)
     best = float("inf")
     for _ in range(repeats):

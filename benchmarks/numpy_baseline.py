@@ -1,10 +1,13 @@
 """The ChatGPT January 2023 model in plain, vectorised numpy: what a careful user writes without `simulate`.
 
-Same laws as priors/chatgpt-2023-01.toml (numbers copied from the file): lognormals from p5/p95,
-PERT as a scaled Beta(1 + 4 (mode - min) / (max - min), ...), Beta(6, 4), Dirichlet region
-shares with alpha = 10 x share; 31 days with the file's weekday shape and 2.3%/day trend; both
-paths (per query and fleet), CO2 with the share-weighted grid intensity, and the two
-equivalences. Samples go in chunks (memory bounded); each daily and monthly output is
+Same laws as priors/chatgpt-2023-01.toml (numbers copied from the file): lognormals from p5/p95
+(or a median and geometric standard deviation), PERT as a scaled Beta(1 + 4 (mode - min) /
+(max - min), ...), Beta(7, 3), the file's three rank correlations as a Gaussian copula (normal
+correlation 2 sin(pi r / 6)), Dirichlet region shares with alpha = 10 x share (two regions: a
+Beta); 31 days with the file's weekday shape and 2.3%/day trend; the per-query path (busy
+compute x host x idle x PUE) and the fleet path (an idle floor plus the load the day's queries
+put on the fleet, so it is not a fixed profile), CO2 with the share-weighted grid intensity, and
+the two equivalences. Samples go in chunks (memory bounded); each daily and monthly output is
 histogrammed into 256 log2 bins per octave (the engine's resolution) over a window fixed by the
 first chunk, and quantiles are read from the cumulative counts.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from scipy import special
 
 Z95 = 1.6448536269514722
 QUANTILES = np.array([0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975])
@@ -20,12 +24,16 @@ BINS_PER_OCTAVE = 256
 MARGIN_OCTAVES = 2
 OUTPUTS = {"energy_kwh": "sum", "fleet_energy_kwh": "sum", "co2_kg": "sum", "fleet_co2_kg": "sum",
            "queries": "sum", "danish_people_equivalent": "mean", "us_households_equivalent": "mean"}
-REGIONS = {  # share, PERT (min, mode, max) g/kWh
-    "virginia": (0.30, (250, 350, 580)), "texas": (0.25, (330, 400, 510)), "iowa": (0.25, (290, 400, 470)),
-    "arizona": (0.05, (300, 380, 450)), "washington": (0.05, (85, 180, 300)), "europe": (0.10, (250, 320, 420)),
-}
+# share, then the EcoLogits 0.11.3 gwp of the zone (kgCO2e/kWh, electricity_mixes.json: USA 0.3844,
+# NLD 0.25356) in g/kWh with the file's spread: US p5 = 1.0 x, p95 = 1.6 x; Netherlands gsd 1.2
+REGIONS = {"united_states": (0.9, ("p5_p95", 384.4, 1.6 * 384.4)), "europe": (0.1, ("gsd", 253.56, 1.2))}
 CONCENTRATION = 10.0
 OUTPUTS.update({f"co2_{region}_kg": "sum" for region in REGIONS})  # each region's part of co2_kg
+NOT_PROFILED = {"fleet_energy_kwh", "fleet_co2_kg"}   # idle floor + load: not a base times the day's share
+# (first, second, Spearman rank correlation), as in the file's [[correlations]]
+RANKS = [("queries_per_visit", "hgx_servers", 0.5), ("visits", "hgx_servers", 0.3),
+         ("decode_flop_utilisation", "gpu_busy_power_fraction", 0.6)]
+COPULA = ["visits", "queries_per_visit", "hgx_servers", "decode_flop_utilisation", "gpu_busy_power_fraction"]
 
 
 def day_share(year=2023, month=1, weekday_weights=(1.0, 1.0, 1.0, 1.0, 0.95, 0.85, 0.85), trend_per_day=0.023):
@@ -35,33 +43,59 @@ def day_share(year=2023, month=1, weekday_weights=(1.0, 1.0, 1.0, 1.0, 0.95, 0.8
     return weights / weights.sum()
 
 
-def lognormal_p5_p95(rng, p5, p95, n):
+def lognormal_p5_p95(rng, p5, p95, n, u=None):
     mu = (np.log(p5) + np.log(p95)) / 2
     sigma = (np.log(p95) - np.log(p5)) / (2 * Z95)
-    return rng.lognormal(mu, sigma, n)
+    return rng.lognormal(mu, sigma, n) if u is None else np.exp(mu + sigma * special.ndtri(u))
 
 
-def pert(rng, low, mode, high, n, lam=4.0):
+def pert(rng, low, mode, high, n, lam=4.0, u=None):
     a = 1 + lam * (mode - low) / (high - low)
     b = 1 + lam * (high - mode) / (high - low)
-    return low + (high - low) * rng.beta(a, b, n)
+    return low + (high - low) * (rng.beta(a, b, n) if u is None else special.betaincinv(a, b, u))
 
 
-def sample_chunk(rng, n, share):
-    """Daily values ``{output: (n, 31)}`` for ``n`` samples."""
-    visits = lognormal_p5_p95(rng, 500e6, 700e6, n)
-    queries_per_visit = lognormal_p5_p95(rng, 2, 12, n)
-    scale = lognormal_p5_p95(rng, 0.12, 1.0, n)
+def copula_uniforms(rng, n):
+    """Uniforms for the correlated inputs: a Gaussian copula with the file's rank correlations."""
+    index = {name: i for i, name in enumerate(COPULA)}
+    normal = np.eye(len(COPULA))
+    for a, b, rank in RANKS:
+        normal[index[a], index[b]] = normal[index[b], index[a]] = 2 * np.sin(np.pi * rank / 6)
+    z = rng.standard_normal((n, len(COPULA))) @ np.linalg.cholesky(normal).T
+    return {name: special.ndtr(z[:, i]) for name, i in index.items()}
+
+
+def sample_chunk(rng, n, share, profile=False):
+    """Daily values ``{output: (n, 31)}`` for ``n`` samples (``share``: each day's share of the month);
+    with ``profile`` the profiled outputs are computed once with a day share of 1, ``(n, 1)``."""
+    u = copula_uniforms(rng, n)
+    visits = lognormal_p5_p95(rng, 500e6, 700e6, n, u["visits"])
+    queries_per_visit = lognormal_p5_p95(rng, 2, 12, n, u["queries_per_visit"])
+    output_tokens = lognormal_p5_p95(rng, 150, 600, n)
+    input_tokens = lognormal_p5_p95(rng, 200, 4000, n)
+    active_parameters = lognormal_p5_p95(rng, 20e9, 175e9, n)
+    decode_mfu = pert(rng, 0.03, 0.10, 0.30, n, u=u["decode_flop_utilisation"])
+    prefill_mfu = pert(rng, 0.2, 0.4, 0.6, n)
+    busy_power = special.betaincinv(7, 3, u["gpu_busy_power_fraction"])
+    host = pert(rng, 1.25, 1.5, 2.05, n)
+    idle_factor = lognormal_p5_p95(rng, 1.1, 2.5, n)
     pue = pert(rng, 1.10, 1.18, 1.40, n)
-    servers = pert(rng, 1000, 3617, 5000, n)
-    utilisation = rng.beta(6, 4, n)
-    intensity = np.stack([pert(rng, *r[1], n) for r in REGIONS.values()], axis=1)
+    servers = lognormal_p5_p95(rng, 1000, 5000, n, u["hgx_servers"])
+    idle_floor = pert(rng, 0.2, 0.35, 0.55, n)
+    intensity = np.stack([lognormal_p5_p95(rng, a, b, n) if kind == "p5_p95" else rng.lognormal(np.log(a), np.log(b), n)
+                          for _, (kind, a, b) in REGIONS.values()], axis=1)
     shares = rng.dirichlet(CONCENTRATION * np.array([r[0] for r in REGIONS.values()]), n)
     grid = (shares * intensity).sum(axis=1)
 
-    queries = (visits * queries_per_visit)[:, None] * share[None, :]
-    energy = queries * (914 / 230768 * scale * pue)[:, None]
-    fleet = np.broadcast_to((servers * 6.5 * utilisation * 24 * pue)[:, None], (n, 31))
+    gpu_s = 2 * active_parameters * (input_tokens / prefill_mfu + output_tokens / decode_mfu) / 312e12
+    kwh_per_query = gpu_s * 400 * busy_power / 3.6e6 * host * idle_factor * pue
+    daily_queries = (visits * queries_per_visit)[:, None] * share[None, :]
+    queries = (visits * queries_per_visit)[:, None] if profile else daily_queries
+    energy = queries * kwh_per_query[:, None]
+    gpus = servers * 8
+    load = np.minimum(daily_queries * gpu_s[:, None] / (gpus * 86400)[:, None], 1)
+    fleet = (gpus * 400 * busy_power * host / 1000)[:, None] * (idle_floor[:, None] + (1 - idle_floor)[:, None] * load) \
+        * 24 * pue[:, None]
     by_region = {f"co2_{region}_kg": energy * (shares[:, r] * intensity[:, r] / 1000)[:, None]
                  for r, region in enumerate(REGIONS)}
     return {
@@ -108,8 +142,9 @@ def run(samples: int, seed: int = 0, chunk: int = 65_536, profile: bool = False)
     """Quantiles ``{output: {"daily": (7, 31), "monthly": (7,)}}`` and means, from ``samples`` draws.
 
     ``profile=True`` is the shortcut a user who spots the structure takes (and the engine takes,
-    see simulate/separable.py): every output here is a random base times a known daily factor, so
-    only the monthly values are histogrammed and each day is its month scaled by that factor.
+    see simulate/engine/separable.py): every output of the per-query path is a random base times a known
+    daily factor, so only its monthly values are histogrammed and each day is its month scaled by that
+    factor; the fleet path (an idle floor plus the day's load) is histogrammed day by day either way.
     """
     rng = np.random.default_rng(seed)
     share = day_share()
@@ -118,9 +153,9 @@ def run(samples: int, seed: int = 0, chunk: int = 65_536, profile: bool = False)
     done = 0
     while done < samples:
         n = min(chunk, samples - done)
-        values = sample_chunk(rng, n, np.ones(1) if profile else share)
+        values = sample_chunk(rng, n, share, profile)
         for name, how in OUTPUTS.items():
-            if profile:  # computed with a day share of 1: scale to the month, then days from it
+            if profile and name not in NOT_PROFILED:  # computed with a day share of 1: scale to the month, then days from it
                 monthly = values[name][:, 0] * day_of_month[name][1]
                 both = monthly[:, None]
             else:
@@ -129,7 +164,7 @@ def run(samples: int, seed: int = 0, chunk: int = 65_536, profile: bool = False)
             if name not in hists:
                 hists[name] = LogHistogram(both)
             hists[name].add(both)
-            if profile:
+            if profile and name not in NOT_PROFILED:
                 sums[name] += np.append(monthly.sum() * day_of_month[name][0], monthly.sum())
             else:
                 sums[name] += both.sum(axis=0)
@@ -137,7 +172,7 @@ def run(samples: int, seed: int = 0, chunk: int = 65_536, profile: bool = False)
     result = {}
     for name in OUTPUTS:
         q = hists[name].quantiles()
-        if profile:
+        if profile and name not in NOT_PROFILED:
             q = np.column_stack([q[:, :1] * day_of_month[name][0][None, :], q[:, :1]])
         result[name] = {"daily": q[:, :31], "monthly": q[:, 31], "mean": sums[name] / samples}
     return result
@@ -147,7 +182,7 @@ def monthly_to_daily(share):
     """For each output: (each day over the month, the month over the value computed with share 1)."""
     factors = {}
     for name, how in OUTPUTS.items():
-        day = np.ones(31) if name.startswith("fleet") else share   # the fleet path has no daily profile
+        day = share
         month = day.sum() if how == "sum" else day.mean()
         factors[name] = (day / month, month)
     return factors

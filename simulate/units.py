@@ -101,6 +101,12 @@ def unit_factor(unit: str, to_unit: str) -> float | None:
     return a[1] / b[1]
 
 
+def quantity_kind(unit: str) -> str | None:
+    """What a unit measures, from its numerator: "energy", "mass", "volume", "power", or None
+    (``Wh/query`` -> "energy", ``gCO2e/kWh`` -> "mass")."""
+    return UNITS.get(unit.partition("/")[0].removesuffix("CO2e"), (None,))[0]
+
+
 def same_dimension(unit: str) -> list[str]:
     """The units a figure in ``unit`` could be written in (``kWh`` -> ``J``, ``kJ``, ..., ``TWh``)."""
     num, slash, den = unit.partition("/")

@@ -26,6 +26,15 @@ def load_text(tmp_path, text: str, name: str = "model.toml"):
     return simulate.load(write_model(tmp_path, text, name))
 
 
+def model_error(load, *args) -> str:
+    """The message of the one :class:`simulate.ModelError` that ``load(*args)`` raises (it must raise one)."""
+    try:
+        load(*args)
+    except simulate.ModelError as error:
+        return str(error)
+    raise AssertionError(f"{load.__name__}{args} raised no ModelError")
+
+
 def toml_value(value) -> str:
     """A Python number, string, list or dict written as TOML (inline tables for dicts)."""
     if isinstance(value, bool):

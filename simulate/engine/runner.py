@@ -133,9 +133,9 @@ def reduce_range(program: Program, windows: Windows, seed: int, sizes: np.ndarra
     sizes = np.asarray(sizes, dtype=np.int64)
     if int(np.sum(sizes)) >= 2**31:
         raise ValueError("reduce_range takes fewer than 2**31 samples per call; split the blocks into batches")
-    if windows.length.shape != (program.n_outputs, program.n_times):   # the kernel does not bounds-check
-        raise ValueError(f"reduce_range: windows of shape {windows.length.shape} for a program of "
-                         f"{program.n_outputs} outputs x {program.n_times} times")
+    if windows.length.shape != (program.n_outputs, program.n_times):   # the kernel does not check its indices
+        raise ValueError(f"reduce_range: windows of shape {windows.length.shape} cover (output, time) cells, the "
+                         f"program has {(program.n_outputs, program.n_times)}: build them with shape (n_outputs, n_times)")
     blocks = np.arange(first_block, first_block + len(sizes))
     states = block_states(seed, blocks, program.n_streams)
     kept = Kept.empty(program) if kept is None else kept

@@ -78,9 +78,9 @@ def _distributions(report: Report) -> dict:
                 and (model.scenarios[r["scenario"]].output or output) == output]
         marks[output] = [(_scenario_label(report, r), r["value"], SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)], "--")
                          for i, r in enumerate(rows)]
-        marks[output] += [(f"every input at its {k}", r[f"corner_{side}"], CORNER_COLOUR, style)
+        marks[output] += [(f"{k} corner", r[f"corner_{side}"], CORNER_COLOUR, style)
                           for r in report.corner_rows if r["output"] == output and r["month"] == month
-                          for k, side, style in (("p5", "low", ":"), ("p95", "high", "-."))]
+                          for k, side, style in (("bottom", "low", ":"), ("top", "high", "-."))]
     quantiles = list(ds["quantile"].values)
     spans = []
     for output in shown:

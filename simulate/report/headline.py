@@ -9,6 +9,8 @@ reference label.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..plots.labels import day_words, format_number, month_labels, month_words, percentile_text, unit_for_series
@@ -100,8 +102,16 @@ def figure_sentence(report) -> str:
     where = " to ".join(percentile_text(p) for p in row["percentiles"])
     verb = "spans our" if figure.is_range else "sits at"
     scope = f" It covers {figure.scope}." if figure.scope else ""
+    basis = (f" {figure.mismatch[:1].upper() + figure.mismatch[1:]}." if figure.mismatch else
+             f" Compared on its own boundary ({figure.boundary})." if figure.boundary else "")
     return (f"{figure.label}: {figure.describe()}, i.e. {numbers} {label} over the {row['window']}, "
-            f"{verb} {where} of our {out.short}.{scope}")
+            f"{verb} {where} of our {out.short}.{basis}{scope}")
+
+
+def _coordinate_titles(dimension) -> list:
+    """A dimension's coordinates as a reader names them: their titles where the file gives them, else
+    their names with spaces for underscores."""
+    return [str(t) for t in dimension.titles] if dimension.titles else [str(c).replace("_", " ") for c in dimension.coords]
 
 
 def group_label(model, group: str) -> str:
@@ -110,7 +120,8 @@ def group_label(model, group: str) -> str:
     long = {p.name: p.long_name for p in model.all_parameters()}
     for p in model.parameters.values():   # a parameter over dimensions: as one, and each coordinate
         long[f"{p.name}[*]"] = f"{p.long_name} (every {', '.join(d.replace('_', ' ') for d in p.dims)})"
-        long.update({c.name: f"{p.long_name} ({c.name[len(p.name) + 1:-1]})" for c in p.cells})
+        coords = itertools.product(*(_coordinate_titles(model.dimensions[d]) for d in p.dims))
+        long.update({c.name: f"{p.long_name} ({', '.join(labels)})" for c, labels in zip(p.cells, coords)})
     long.update({s.name: s.long_name for s in model.shares.values()})
     parts = [long.get(g.strip(), g.strip()) for g in group.split(" + ")]
     if len(parts) == 1:

@@ -91,8 +91,9 @@ def reference_blocks(report, si) -> list:
             ours = f"{mid} {label} [{lo} to {hi}]"
             where = " to ".join(percentile_text(p) for p in row["percentiles"])
             window = f"{row['window']}: " + " to ".join(format_number(v / factor) for v in row["numbers"]) + f" {label}"
-        rows.append([r.label, r.when, out_spec.short, r.describe(), r.scope or "-", window, ours, where, r.source])
-    out.append(("table", ["figure", "when", "our output", "as published", "scope", "compared as",
+        rows.append([r.label, r.when, out_spec.short, basis_text(model, r), r.describe(), r.scope or "-", window, ours,
+                     where, r.source])
+    out.append(("table", ["figure", "when", "our output", "boundary and basis", "as published", "scope", "compared as",
                           "our median [90%]", "its percentile in our draws", "source"], rows))
     for stem in [f"fan_{o}" for o in _fan_outputs(report)]:
         out.append(("figure", stem))
@@ -102,6 +103,25 @@ def reference_blocks(report, si) -> list:
     out.append(("p", "What the published figures cover: " + "; ".join(
         f"{scope}: {', '.join(labels)}" for scope, labels in by_scope.items()) + "."))
     return out
+
+
+def boundary_words(boundary: str) -> str:
+    """"IT boundary", "facility boundary", "accelerator boundary", or "" when none is declared."""
+    return f"{'IT' if boundary == 'it' else boundary} boundary" if boundary else ""
+
+
+def basis_text(model, r) -> str:
+    """How a figure's boundary and carbon basis meet our output's: like for like, not stated, or no match."""
+    out = model.outputs[r.output]
+    if r.mismatch:
+        return r.mismatch[:1].upper() + r.mismatch[1:]
+    said = [boundary_words(r.boundary), r.accounting]
+    said = ", ".join(w for w in said if w)
+    if said:
+        moved = f" (the file names {model.outputs[r.named].short})" if r.named and r.named != r.output else ""
+        return f"{said}: like for like{moved}"
+    ours = ", ".join(w for w in (boundary_words(out.boundary), out.accounting) if w)
+    return f"not stated by the source; ours: {ours}" if ours else "not stated by the source"
 
 
 def _fan_outputs(report) -> list:

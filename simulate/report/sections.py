@@ -137,7 +137,7 @@ def _published_blocks(report) -> list:
             out.append(("figure", stem))
     hypotheses = [s for s in model.scenarios.values() if s.status == "U"]
     if hypotheses:
-        out.append(("h", 3, "Not known for certain (hypotheses, not published values)"))
+        out.append(("h", 2, "Hypotheses, not published values"))
         for s in hypotheses:
             out.append(("p", f"{s.short} is tagged U: its inputs were not found in retrievable text, so it is a "
                              f"hypothesis, not a figure the author is known to have published. {s.description}. "
@@ -155,12 +155,17 @@ def _corner_blocks(report) -> list:
         return []
     when = "year" if long else ("day" if ds.sizes["date"] == 1 else "month")
     out = [("h", 2, "Why corner products are not a 90% interval"),
-           ("p", "Multiplying every input's low value together (and every high value together) gives the corners of "
-                 "a range product. Independent inputs are rarely all high at once, so the corners land far out in the "
-                 "tails: for k independent lognormal inputs of equal spread, each given as a 5th-95th percentile range, "
-                 "the top corner sits at z = 1.645 x sqrt(k), about the 99th percentile for k = 2 and the 99.8th for "
-                 "k = 3 (for unequal spreads, z = 1.645 x sum(sigma) / sqrt(sum(sigma^2))). Here, with every sampled "
-                 "input at its own 5th or 95th percentile:")]
+           ("p", "Setting every input at the end of its range that raises the output (and then every input at the end "
+                 "that lowers it) gives the corners of a range product. Independent inputs are rarely all at one end "
+                 "at once, so the corners land far out in the tails. For a product of k independent lognormal inputs, "
+                 "each given as a 5th-95th percentile range with log-spread sigma_i, the log of the product has "
+                 "standard deviation sqrt(sum(sigma_i^2)) while the top corner lies sum(1.645 x sigma_i) above the "
+                 "median, so it sits at z = 1.645 x sum(sigma_i) / sqrt(sum(sigma_i^2)) standard deviations: "
+                 "1.645 x sqrt(k) only when the spreads are equal (the 99th percentile for k = 2, the 99.8th for "
+                 "k = 3), less when one input dominates the spread. Here each input's direction is found on the "
+                 "model (its effect on the output with the others at their medians), so a denominator such as a "
+                 "utilisation or a lifetime is at its 5th percentile in the top corner; load shares stay at their "
+                 "means:")]
     units = series_units(model, {o: [r["corner_high"] for r in rows_in if r["output"] == o]
                                  for o in dict.fromkeys(r["output"] for r in rows_in)})
     rows = []
@@ -170,8 +175,8 @@ def _corner_blocks(report) -> list:
         rows.append([model.outputs[r["output"]].short, r["month"], f(r["corner_low"]),
                      percentile_text(r["corner_low_percentile"]), f(r["p5"]), f(r["p95"]), f(r["corner_high"]),
                      percentile_text(r["corner_high_percentile"]), f"{100 - r['corner_high_percentile']:.2f}%"])
-    out.append(("table", ["quantity", when, "all inputs at p5", "its percentile", "actual p5", "actual p95",
-                          "all inputs at p95", "its percentile", "our draws above it"], rows))
+    out.append(("table", ["quantity", when, "bottom corner", "its percentile", "actual p5", "actual p95",
+                          "top corner", "its percentile", "our draws above it"], rows))
     return out
 
 

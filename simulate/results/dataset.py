@@ -22,6 +22,7 @@ from ..engine.histogram import (
     relative_error,
     scaled_cell,
 )
+from ..spec.grid_data import DATASETS
 from .cf import cell_methods, time_bounds
 from .provenance import provenance
 
@@ -90,7 +91,7 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
                 dims_t, times = SCALE_DIMS[scale], cells[scale]
                 attrs = {"units": out.unit, "long_name": f"{out.long_name}, {_how(scale, out.aggregate)}",
                          "aggregate": out.aggregate, "label": out.short,
-                         "cell_methods": cell_methods(scale, out.aggregate)}
+                         "cell_methods": cell_methods(scale, out.aggregate), **out.basis_attrs()}
                 for suffix, values in stats_of.items():
                     picked = values[rows][:, times]                     # (cells, times[, quantile])
                     picked = np.moveaxis(picked, 0, -1).reshape(picked.shape[1:] + shape) if extra else picked[0]
@@ -126,7 +127,7 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
         "ci_method": "order-statistic (binomial) interval read from the histogram counts",
         "max_relative_error": float(np.nanmax(errors)) if not np.isnan(errors).all() else np.nan,
         "max_relative_error_quantiles": ", ".join(str(p) for p in CHECKED_QUANTILES),
-        **(extra_attrs or {})})
+        **_dataset_attrs(model), **(extra_attrs or {})})
     worst = {name: int(nonfinite[o][program.checked_cells()[o]].max()) for o, name in enumerate(out_names)}
     bad = {name: n for name, n in worst.items() if n > 0}
     if bad:
@@ -147,6 +148,13 @@ def build_dataset(model, program, windows, merged, *, samples, seed, elapsed_s, 
                       "the bins next to zero that very small magnitudes share (attrs['quantiles_imprecise'])",
                       RuntimeWarning, stacklevel=3)
     return ds
+
+
+def _dataset_attrs(model) -> dict:
+    """The grid and water datasets the model read its intensities from: name, file, SHA-256, licence."""
+    if not model.datasets:
+        return {}
+    return {"grid_datasets": json.dumps([DATASETS[name].provenance() for name in model.datasets], sort_keys=True)}
 
 
 def _attrs(attrs, suffix, name, scale) -> dict:

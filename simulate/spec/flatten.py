@@ -49,9 +49,14 @@ def flatten(model):
         for coords, name in (cells if dims else []):
             labels = tuple(d.labels[d.index(c)] for d, c in zip((model.dimensions[n] for n in dims), coords))
             outputs[name] = Output(name, out.aggregate, out.unit, f"{out.long_name}, {', '.join(labels)}",
-                                   of=out.name, coords=labels, resolution=out.resolution)
+                                   of=out.name, coords=labels, resolution=out.resolution, **_basis_fields(out))
     return dataclasses.replace(model, parameters=parameters, derived=derived, outputs=outputs, dimensions={},
                                regions=None)
+
+
+def _basis_fields(out) -> dict:
+    """The boundary and carbon basis an output's coordinates share with it."""
+    return {k: getattr(out, k) for k in ("boundary", "accounting", "grid_basis", "grid_vintage")}
 
 
 class _Scope:

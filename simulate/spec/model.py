@@ -66,6 +66,7 @@ class Model:
     scenario: str | None = None
     dimensions: dict = field(default_factory=dict)  # name -> Dimension
     shares: dict = field(default_factory=dict)      # name -> Shares (Dirichlet or fixed simplexes)
+    datasets: tuple = ()                            # grid/water datasets read at load (grid_data.DATASETS names)
 
     @functools.cached_property
     def flat(self) -> "Model":
@@ -212,7 +213,10 @@ class Model:
         Parameters
         ----------
         values : dict
-            Parameter name -> a number in the parameter's unit, or ``{"YYYY-MM": number}``.
+            Parameter name -> a number in the parameter's unit, or ``{"YYYY-MM": number}``; or the name
+            of a derived quantity without dimensions -> a number, which replaces its expression (a
+            published figure that gives, say, energy per query directly). The parameters it was
+            computed from are still drawn, on their own streams.
 
         Returns
         -------
@@ -222,7 +226,7 @@ class Model:
         if not isinstance(values, dict):
             raise ModelError("must be a dict of parameter name -> value", path=self.path, field="fixed",
                              value=values, fix='pass e.g. {"pue": 1.2}')
-        parameters, shares = dict(self.parameters), dict(self.shares)
+        parameters, shares, derived = dict(self.parameters), dict(self.shares), dict(self.derived)
         cells = {c.name: p.name for p in parameters.values() for c in p.cells}
         for name, value in values.items():
             if name in parameters:
@@ -233,10 +237,14 @@ class Model:
                     _fix(c, value, self, parent.name) if c.name == name else c for c in parent.cells))
             elif name in shares:
                 shares[name] = _fix_shares(shares[name], value, self)
+            elif name in derived and not derived[name].dims:
+                derived[name] = _pin(derived[name], value, self)
             else:
                 raise ModelError("is not a parameter of this model", path=self.path, field="fixed",
-                                 value=name, fix=f"use one of {sorted(self.parameters) + sorted(self.shares)}")
-        return dataclasses.replace(self, parameters=parameters, shares=shares, fixed={**self.fixed, **values})
+                                 value=name, fix=f"use one of {sorted(self.parameters) + sorted(self.shares)}, or a "
+                                                 "derived quantity without dimensions")
+        return dataclasses.replace(self, parameters=parameters, shares=shares, derived=derived,
+                                   fixed={**self.fixed, **values})
 
     # -- how it shows itself ------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -311,6 +319,14 @@ def _fix(parameter: Parameter, value, model: Model, bounded_as: str = "") -> Par
     return dataclasses.replace(parameter, dist=fixed(value))
 
 
+def _pin(item: Derived, value, model: Model) -> Derived:
+    """A derived quantity replaced by a number (its expression no longer evaluated)."""
+    if isinstance(value, dict) or isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        raise ModelError("a derived quantity is pinned to one number", path=model.path, field=f"fixed.{item.name}",
+                         value=value, fix="give one number in its unit")
+    return dataclasses.replace(item, node=("num", float(value)), text=repr(float(value)))
+
+
 def _fix_shares(shares: Shares, value, model: Model) -> Shares:
     """Shares fixed at ``value`` (one per coordinate, summing to one)."""
     where = Location(model.path, f"fixed.{shares.name}")
@@ -327,6 +343,10 @@ def per_coordinate(value, dims) -> list:
     if not dims:
         return [value]
     first, rest = dims[0], dims[1:]
+    cells = int(np.prod([len(d.coords) for d in dims]))
+    if (rest and isinstance(value, (list, tuple, np.ndarray)) and len(value) == cells
+            and not any(isinstance(v, (list, tuple, dict, np.ndarray)) for v in value)):
+        return list(value)      # already one value per cell, row-major (as the reader stores a scenario's)
     if isinstance(value, (list, tuple, np.ndarray)):
         items = list(value)
     elif isinstance(value, dict) and all(first.index(k) is not None for k in value):

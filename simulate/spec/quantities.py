@@ -152,11 +152,29 @@ class Output:
     coords: tuple = ()  # ... and which coordinate (labels, one per ``by`` dimension)
     label: str = ""     # a short name for legends and table rows where the long name does not fit
     resolution: str = ""  # "day" or "month": the time step it is evaluated at ("": the period's)
+    boundary: str = ""  # energy: "accelerator", "it" or "facility" (BOUNDARIES); "" when not declared
+    accounting: str = ""    # CO2: "location-based" or "market-based" (GHG Protocol Scope 2)
+    grid_basis: str = ""    # CO2: the grid data's mix and factors, one of GRID_BASES
+    grid_vintage: str = ""  # CO2: the grid data's dataset and year, as far as known
 
     @property
     def short(self) -> str:
         """The label, or the long name when the file gives none."""
         return self.label or self.long_name
+
+    def basis_attrs(self) -> dict:
+        """The declared boundary and carbon basis, as Dataset attributes (only those declared)."""
+        return {k: v for k, v in (("boundary", self.boundary), ("accounting", self.accounting),
+                                  ("grid_basis", self.grid_basis), ("grid_vintage", self.grid_vintage)) if v}
+
+
+# Where an energy figure is measured: the accelerators alone (busy chips), the IT equipment (whole
+# servers, host and idle machines included), or the facility (IT x PUE: cooling, power distribution).
+BOUNDARIES = {"accelerator": "accelerators only", "it": "IT equipment (servers, including host and idle machines)",
+              "facility": "data-centre facility (IT x PUE)"}
+ACCOUNTING = ("location-based", "market-based")      # GHG Protocol Scope 2 Guidance (2015)
+GRID_BASES = ("generation, direct", "generation, life-cycle", "consumption, direct", "consumption, life-cycle",
+              "contractual")                          # market-based: contracts and residual mix
 
 
 @dataclass(frozen=True)

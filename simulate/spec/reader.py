@@ -17,8 +17,8 @@ import tomllib
 from pathlib import Path
 
 from ..errors import Location, ModelError
-from ..units import bounds_for_name, unit_for_name
-from . import fields, schema
+from ..units import bounds_for_name, quantity_kind, unit_for_name
+from . import fields, grid_data, schema
 from .calendar import RESOLUTIONS, Period, Profile
 from .correlation import expand_patterns, parse_correlations
 from .dimensions import Inference, ordered, parse_dimensions, per_coordinate_values
@@ -37,12 +37,14 @@ from .model import (
     Shares,
     cell_name,
 )
+from .quantities import ACCOUNTING, BOUNDARIES, GRID_BASES
 from .observations import parse_observation, parse_reconcile
 from .references import parse_references
 from .unit_check import check_units
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 MAX_DAYS = 366 * 30
+BASIS_KEYS = ("boundary", "accounting", "grid_basis", "grid_vintage")
 SCENARIO_STATUS = ("", "S", "S2", "I", "U")  # how sure: read in the source, secondary source, inferred, unknown
 TOP_LEVEL = {"model", "period", "profile", "dimensions", "parameters", "regions", "derived", "outputs", "scenarios",
              "correlations", "observations", "reconcile", "references"}
@@ -110,6 +112,7 @@ def from_dict(doc: dict, *, path=None, sha256: str | None = None) -> Model:
 class _Reader:
     def __init__(self, path):
         self.path = path
+        self.datasets = set()   # grid/water datasets the file reads (grid_data.DATASETS names)
 
     def fail(self, problem, field=None, value=None, fix=None):
         Location(self.path, field).fail(problem, value=value, fix=fix)
@@ -143,6 +146,7 @@ class _Reader:
         period = self.period(self.table(doc, "period"))
         profile = self.profile(self.table(doc, "profile", required=False))
         self.dims = parse_dimensions(self.table(doc, "dimensions", required=False), path=self.path)
+        self.region_dimension(self.table(doc, "regions", required=False))
         parameters, shares = self.parameters(self.table(doc, "parameters"), period)
         regions = self.regions(self.table(doc, "regions", required=False), parameters, shares)
         derived = self.derived(self.table(doc, "derived", required=False), regions)
@@ -150,14 +154,14 @@ class _Reader:
         self.check_references(derived, known)
         derived = self.infer_dimensions(derived, parameters, shares)
         outputs = self.outputs(self.table(doc, "outputs"), known, parameters, shares, derived)
-        scenarios = self.scenarios(self.table(doc, "scenarios", required=False), parameters, shares, period)
+        scenarios = self.scenarios(self.table(doc, "scenarios", required=False), parameters, shares, period, derived)
         correlations = self.correlations(doc.get("correlations", []), parameters)
         model = Model(name=name, title=self.text(meta, "title", "model", required=False, default=name),
                       description=self.text(meta, "description", "model", required=False),
                       path=str(self.path) if self.path else None, sha256=sha256 or "",
                       period=period, profile=profile, parameters=parameters, regions=regions,
                       derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations,
-                      dimensions=self.dims, shares=shares)
+                      dimensions=self.dims, shares=shares, datasets=tuple(sorted(self.datasets)))
         self.check_once_outputs(model)
         check_units(model)
         return self.calibration(doc, model)
@@ -299,8 +303,8 @@ class _Reader:
         cells = [self.scalar_parameter(cell_name(name, labels), name, cell_spec, f"{field}[{','.join(labels)}]",
                                        period, unit, long_name)
                  for labels, cell_spec in self.cell_specs(spec, dims, field)]
-        source = spec.get("source") if isinstance(spec.get("source"), str) else "; ".join(
-            dict.fromkeys(c.source for c in cells))
+        source = spec.get("source") if isinstance(spec.get("source"), str) and not grid_data.is_reference(spec) \
+            else "; ".join(dict.fromkeys(c.source for c in cells))
         rationale = spec.get("rationale") if isinstance(spec.get("rationale"), str) else "; ".join(
             dict.fromkeys(c.rationale for c in cells if c.rationale))
         rank_each = spec.get("rank_coordinates", False)
@@ -351,7 +355,11 @@ class _Reader:
             yield labels, cell
 
     def scalar_parameter(self, name, base_name, spec, field, period, unit, long_name):
-        """One scalar parameter (or one coordinate of a dimensioned one) from its distribution table."""
+        """One scalar parameter (or one coordinate of a dimensioned one) from its distribution table, or
+        from a grid/water dataset's zone (:mod:`simulate.spec.grid_data`)."""
+        if grid_data.is_reference(spec):
+            spec, used = grid_data.resolve(spec, unit, Location(self.path, field))
+            self.datasets.add(used)
         source = self.text(spec, "source", field)
         by_month_raw = spec.get("by_month")
         meta = META_KEYS | {"dims", "coordinates"}
@@ -433,6 +441,20 @@ class _Reader:
                 self.fail(f"{why}, but this distribution reaches [{lo:g}, {hi:g}]", where, dist.describe(),
                           f"use a family bounded to [{low:g}, {high:g}], e.g. pert or a truncated normal")
 
+    def region_dimension(self, table):
+        """The ``region`` dimension a ``[regions]`` table declares (its ``[regions.X]`` names, titled by
+        their ``label``), made before the parameters so that they can vary by region too."""
+        entries = {k: v for k, v in table.items() if isinstance(v, dict)}
+        if not entries:
+            return
+        if "region" in self.dims:
+            self.fail("a [dimensions] region and a [regions] table cannot both be declared", "dimensions.region",
+                      fix="declare regions one way: [regions] (with grid intensities) or a region dimension")
+        for name in entries:
+            self.identifier(name, f"regions.{name}")
+        titles = tuple(str(spec.get("label") or name.replace("_", " ").capitalize()) for name, spec in entries.items())
+        self.dims["region"] = Dimension("region", tuple(entries), titles)
+
     def regions(self, table, parameters, shares):
         """``[regions]``: sugar for a ``region`` dimension with a grid intensity per region
         (``region_grid_g_per_kwh``, its coordinates named ``grid_REGION_g_per_kwh``) and the load
@@ -466,6 +488,10 @@ class _Reader:
                 self.fail("a Dirichlet share must be above 0", f"{field}.share", share,
                           "drop the region or give it a small positive share")
             intensity = spec.get("intensity_g_per_kwh")
+            if grid_data.is_reference(intensity):
+                intensity, used = grid_data.resolve(intensity, "gCO2e/kWh",
+                                                    Location(self.path, f"{field}.intensity_g_per_kwh"))
+                self.datasets.add(used)
             if not isinstance(intensity, dict):
                 self.fail("the grid intensity is missing", f"{field}.intensity_g_per_kwh", intensity,
                           'add intensity_g_per_kwh = { dist = "pert", min = ..., mode = ..., max = ... }')
@@ -477,7 +503,7 @@ class _Reader:
             if not isinstance(source, str) or not source.strip():
                 self.fail("the source is missing", f"{field}.source", fix='add source = "..."')
             param = Parameter(name=f"grid_{name}_g_per_kwh", unit="gCO2e/kWh", source=source.strip(),
-                              rationale=str(spec.get("rationale", "")),
+                              rationale=str(intensity.get("rationale") or spec.get("rationale", "")),
                               long_name=f"grid carbon intensity, {name}", dist=dist, by_month={})
             regions.append(Region(name=name, share=float(share), intensity=param))
         total = sum(r.share for r in regions)
@@ -489,11 +515,6 @@ class _Reader:
                 self.fail("is defined by [regions]", f"parameters.{name}", name, "rename the parameter")
         if "region_share" in shares or "region_share" in parameters:
             self.fail("is defined by [regions]", "parameters.region_share", "region_share", "rename the parameter")
-        if "region" in self.dims:
-            self.fail("a [dimensions] region and a [regions] table cannot both be declared", "dimensions.region",
-                      fix="declare regions one way: [regions] (with grid intensities) or a region dimension")
-        titles = tuple(str(entries[r.name].get("label") or r.name.replace("_", " ").capitalize()) for r in regions)
-        self.dims["region"] = Dimension("region", tuple(r.name for r in regions), titles)
         source = str(settings.get("source", ""))
         parameters["region_grid_g_per_kwh"] = Parameter(
             name="region_grid_g_per_kwh", unit="gCO2e/kWh", source="; ".join(dict.fromkeys(r.intensity.source
@@ -610,9 +631,10 @@ class _Reader:
                 self.fail("must be sum, mean or once", f"{field}.aggregate", aggregate,
                           'write aggregate = "sum" (a daily flow), "mean" (a level) or "once" (a one-off total)')
             for key in spec:
-                if key not in ("aggregate", "unit", "long_name", "description", "label", "by", "total", "resolution"):
-                    self.fail("unknown key", f"{field}.{key}",
-                              fix="use aggregate, unit, long_name, label, by, total, resolution")
+                if key not in ("aggregate", "unit", "long_name", "description", "label", "by", "total",
+                               "resolution") + BASIS_KEYS:
+                    self.fail("unknown key", f"{field}.{key}", fix="use aggregate, unit, long_name, label, by, total, "
+                                                                  "resolution, boundary, accounting, grid_basis, grid_vintage")
             item = parameters.get(name) or derived.get(name) or shares.get(name)
             source_unit = getattr(item, "unit", None)
             unit = spec.get("unit") or source_unit or unit_for_name(name)
@@ -634,8 +656,45 @@ class _Reader:
             outputs[name] = Output(name=name, aggregate=aggregate, unit=unit, long_name=long_name,
                                    by=ordered(self.dims, by), total="" if total == "none" else total,
                                    label=self.text(spec, "label", field, required=False),
-                                   resolution=self.resolution(spec, f"{field}.resolution", ""))
+                                   resolution=self.resolution(spec, f"{field}.resolution", ""),
+                                   **self.basis(spec, field, unit))
         return outputs
+
+    def basis(self, spec, field, unit) -> dict:
+        """An output's ``boundary`` (energy and power) and carbon basis (``accounting``, ``grid_basis``,
+        ``grid_vintage``: masses of CO2), checked against its unit."""
+        kind = quantity_kind(unit)
+        out = {}
+        boundary = spec.get("boundary")
+        if boundary is not None:
+            if kind not in ("energy", "power"):
+                self.fail(f"only an energy or power output has a boundary; this one is in {unit}", f"{field}.boundary",
+                          boundary, "drop boundary")
+            if boundary not in BOUNDARIES:
+                self.fail("is not a boundary", f"{field}.boundary", boundary,
+                          f"use one of {list(BOUNDARIES)} ({'; '.join(f'{k}: {v}' for k, v in BOUNDARIES.items())})")
+            out["boundary"] = boundary
+        carbon = {k: spec[k] for k in ("accounting", "grid_basis", "grid_vintage") if k in spec}
+        if carbon and kind != "mass":
+            self.fail(f"only a mass of CO2 has a carbon accounting basis; this output is in {unit}",
+                      f"{field}.{next(iter(carbon))}", next(iter(carbon.values())), "drop it")
+        if "accounting" in carbon and carbon["accounting"] not in ACCOUNTING:
+            self.fail("is not a GHG Protocol Scope 2 method", f"{field}.accounting", carbon["accounting"],
+                      f"use one of {list(ACCOUNTING)}")
+        if "grid_basis" in carbon and carbon["grid_basis"] not in GRID_BASES:
+            self.fail("is not a grid data basis", f"{field}.grid_basis", carbon["grid_basis"],
+                      f"use one of {list(GRID_BASES)}")
+        if ("grid_basis" in carbon or "grid_vintage" in carbon) and "accounting" not in carbon:
+            self.fail("a grid basis needs its accounting method", f"{field}.accounting", None,
+                      'add accounting = "location-based" or "market-based"')
+        if carbon.get("accounting") == "market-based" and carbon.get("grid_basis", "contractual") != "contractual":
+            self.fail("market-based CO2 uses contractual factors", f"{field}.grid_basis", carbon["grid_basis"],
+                      'write grid_basis = "contractual", or accounting = "location-based"')
+        for k in ("grid_vintage",):
+            if k in carbon and (not isinstance(carbon[k], str) or not carbon[k].strip()):
+                self.fail("must be a string", f"{field}.{k}", carbon[k], f'write {k} = "eGRID2023 (2023 data)"')
+        out.update({k: v.strip() for k, v in carbon.items()})
+        return out
 
     def check_once_outputs(self, model):
         """A one-off total (``aggregate = "once"``) cannot change with the day or month."""
@@ -662,8 +721,11 @@ class _Reader:
         pairs = expand_patterns(entries, parameters, self.dims, path=self.path)
         return parse_correlations(pairs, sampled, path=self.path)
 
-    def scenarios(self, table, parameters, shares, period):
+    def scenarios(self, table, parameters, shares, period, derived):
+        """``[scenarios.NAME]``: parameters (or coordinates, shares, or a derived quantity without
+        dimensions, pinned to a number) fixed at a published estimate's values."""
         cells = {c.name: p.name for p in parameters.values() for c in p.cells}   # cell -> its parameter
+        pinnable = sorted(n for n, d in derived.items() if not d.dims)
         fixable = sorted(parameters) + sorted(shares) + sorted(cells)
         scenarios = {}
         for name, spec in table.items():
@@ -690,8 +752,13 @@ class _Reader:
                     values[key] = numbers
                 elif key in parameters or key in cells:
                     values[key] = self.scenario_value(value, where, period, cells.get(key, key))
+                elif key in pinnable:
+                    if not fields.is_finite_number(value):
+                        self.fail("a derived quantity is pinned to one number", where, value, "write a number")
+                    values[key] = float(value)
                 else:
-                    self.fail("is not a parameter of this model", where, key, f"fix one of {fixable}")
+                    self.fail("is not a parameter of this model", where, key,
+                              f"fix one of {fixable}, or pin a derived quantity without dimensions")
             status = spec.get("status", "")
             if status not in SCENARIO_STATUS:
                 self.fail("is not a status tag", f"{field}.status", status,

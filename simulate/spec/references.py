@@ -11,10 +11,17 @@ A reference is one published number (or low-high range) for one output at one ti
     label = "IEA 2024"
     source = "IEA, Energy and AI (2025)"
     scope = "all data centres worldwide, not only AI"
+    boundary = "facility"          # optional: accelerator, it or facility (energy and power figures)
+    accounting = "location-based"  # optional: location-based or market-based (CO2 figures)
 
 A total "per year" becomes the output's average per day (value / days in that year) or per month
 (value / 12); "per month" becomes value / days in that month per day; "per day" is a daily value.
 Outputs aggregated as a mean (per-query energy) take no ``per``: the value is compared as it is.
+
+A figure is compared on its own boundary and carbon basis: when it declares a ``boundary`` (or
+``accounting``) that its ``output`` does not have, it is compared with (and drawn on) the output on
+that boundary on the same path (``Reference.output``; the file's choice is ``Reference.named``) (:func:`like_for_like`: one the named output is computed from or feeds, else one
+that shares an intermediate quantity with it), and when the model has none, the report says so.
 """
 from __future__ import annotations
 
@@ -25,12 +32,14 @@ import re
 from dataclasses import dataclass
 
 from ..errors import Location, ModelError
-from ..units import same_dimension, unit_factor
+from ..units import quantity_kind, same_dimension, unit_factor
+from .expressions import names_in
 from .fields import known_keys
+from .quantities import ACCOUNTING, BOUNDARIES
 
 PER = ("year", "month", "day")
 KEYS = {"output", "year", "month", "date", "value", "low", "high", "unit", "per", "label", "source", "scope",
-        "rationale"}
+        "rationale", "boundary", "accounting"}
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -49,6 +58,15 @@ class Reference:
     source: str
     scope: str = ""
     factor: float = 1.0     # ``unit`` -> the output's unit
+    boundary: str = ""      # where the figure is measured (quantities.BOUNDARIES), "" when its source does not say
+    accounting: str = ""    # a CO2 figure's Scope 2 method, "" when its source does not say
+    named: str = ""         # the output the file names; ``output`` is the like-for-like one it is compared with
+    mismatch: str = ""      # what differs when no output matches the figure's basis ("" when one does)
+
+    @property
+    def like_for_like(self) -> bool:
+        """The compared output has the boundary and accounting the figure declares (True when it declares none)."""
+        return not self.mismatch
 
     @property
     def is_range(self) -> bool:
@@ -179,5 +197,63 @@ def _reference(entry, *, model, path, field) -> Reference:
     scope = entry.get("scope", "")
     if not isinstance(scope, str):
         fail("must be a string", "scope", scope, 'write scope = "all data centres, not only AI"')
-    return Reference(output, when, start, end, value, low, high, unit.strip(), per, text["label"], text["source"],
-                     scope.strip(), factor)
+    basis = {}
+    for key, allowed, kind in (("boundary", BOUNDARIES, ("energy", "power")), ("accounting", ACCOUNTING, ("mass",))):
+        v = entry.get(key, "")
+        if v and v not in allowed:
+            fail(f"is not a {key}", key, v, f"use one of {list(allowed)}")
+        if v and quantity_kind(out.unit) not in kind:
+            fail(f"only a figure of {' or '.join(kind)} declares its {key}", key, v, f"drop {key}")
+        basis[key] = v
+    compared, mismatch = resolve_basis(model, output, **basis)
+    if compared != output:      # the like-for-like output's own unit (same kind, maybe another multiple)
+        factor = unit_factor(unit.strip(), model.outputs[compared].unit)
+    return Reference(compared, when, start, end, value, low, high, unit.strip(), per, text["label"], text["source"],
+                     scope.strip(), factor, basis["boundary"], basis["accounting"], output, mismatch)
+
+
+def _ancestors(model, name) -> set:
+    """Derived quantities and parameters that ``name`` is computed from."""
+    seen, todo = set(), [name]
+    while todo:
+        item = model.derived.get(todo.pop())
+        for used in names_in(item.node) if item is not None else ():
+            if used not in seen:
+                seen.add(used)
+                todo.append(used)
+    return seen
+
+
+def like_for_like(model, output: str, boundary: str = "", accounting: str = "") -> str | None:
+    """The output to compare a figure with that is on ``boundary`` with ``accounting`` (either may be
+    ""): ``output`` itself when it matches, else a matching output (same aggregate, convertible unit)
+    that ``output`` is computed from or that is computed from it, else one sharing an intermediate
+    (derived) quantity with it; None when the model has no such output."""
+    def matches(name):
+        o = model.outputs[name]
+        return (not boundary or o.boundary == boundary) and (not accounting or o.accounting == accounting)
+
+    if matches(output):
+        return output
+    base = model.outputs[output]
+    mine = _ancestors(model, output)
+    candidates = [n for n, o in model.outputs.items() if n != output and matches(n) and o.aggregate == base.aggregate
+                  and unit_factor(base.unit, o.unit) is not None]
+    on_path = [n for n in candidates if n in mine or output in _ancestors(model, n)]
+    shared = [n for n in candidates if mine & set(model.derived) & _ancestors(model, n)]
+    return (on_path or shared or [None])[0]
+
+
+def resolve_basis(model, output, boundary="", accounting="") -> tuple[str, str]:
+    """(the output a figure is compared with, "" or what does not match when the model has no like-for-like output)."""
+    found = like_for_like(model, output, boundary, accounting)
+    if found is not None:
+        return found, ""
+    out = model.outputs[output]
+    parts = []
+    if boundary and out.boundary != boundary:
+        parts.append(f"the figure is on the {boundary} boundary, {out.short} on the "
+                     f"{out.boundary or 'undeclared'} boundary")
+    if accounting and out.accounting != accounting:
+        parts.append(f"the figure is {accounting}, {out.short} {out.accounting or 'of undeclared accounting'}")
+    return output, "no like-for-like output in this model: " + "; ".join(parts)

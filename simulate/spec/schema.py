@@ -316,6 +316,9 @@ def _distribution_keys():
     keys["weights"] = PerCoordinate(List(Number(low=0.0, example="1"), 1, example="[1, 2, 1]"))
     keys["dist"] = Text(40, example='"lognormal"')
     keys["range"] = PerCoordinate(Text(200, example='"5 to 10"'))   # a 90% interval, "LOW to HIGH"
+    # a value read from a shipped dataset (grid_data.py), with a relative spread
+    keys.update({k: PerCoordinate(Text(100, example='"USA"')) for k in ("dataset", "zone", "quantity")})
+    keys.update({k: PerCoordinate(Number(0.0, low_open=True)) for k in ("relative_p5", "relative_p95")})
     return keys
 
 
@@ -399,7 +402,8 @@ AGGREGATE = Text(20, example='"sum"')
 RESOLUTION = Text(20, example='"month"')
 OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT,
                                    "label": SHORT, "by": DIMS, "total": Text(20, example='"sum"'),
-                                   "resolution": RESOLUTION})),
+                                   "resolution": RESOLUTION, "boundary": NAME_TEXT, "accounting": NAME_TEXT,
+                                   "grid_basis": SHORT, "grid_vintage": TEXT})),
                '"sum", "mean" or a table with aggregate', '"sum"')
 SCENARIO = Table({"description": TEXT, "source": TEXT, "status": Text(20, example='"S"'), "label": SHORT,
                   "output": NAME_TEXT},
@@ -421,7 +425,7 @@ REFERENCE = Table({
     "date": Date(),
     **{k: Number() for k in ("value", "low", "high")},
     "unit": UNIT, "per": Text(20, example='"year"'),
-    "label": TEXT, "source": TEXT, "scope": TEXT, "rationale": TEXT,
+    "label": TEXT, "source": TEXT, "scope": TEXT, "rationale": TEXT, "boundary": NAME_TEXT, "accounting": NAME_TEXT,
 })
 
 MODEL_FILE = Table({

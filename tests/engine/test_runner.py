@@ -237,6 +237,15 @@ def test_reduce_range_split_like_dask_tasks_merges_to_the_same_totals(two_region
     np.testing.assert_array_equal(whole[2], np.concatenate([p[2] for p in parts]))
 
 
+def test_reduce_range_refuses_windows_that_miss_time_cells(two_regions_model):
+    """Windows for days and months only (no years, no period total) would send the kernel past the end
+    of its layout: refused before the kernel runs."""
+    program = compile_model(two_regions_model)
+    short = histogram.Windows.empty((program.n_outputs, program.n_days + program.n_months))
+    with pytest.raises(ValueError, match=r"build them with shape \(n_outputs, n_times\)"):
+        runner.reduce_range(program, short, 5, runner.block_sizes(1000), 0)
+
+
 def test_a_different_seed_gives_different_numbers(two_regions_model):
     a = two_regions_model.run(samples=3000, seed=1, keep=10)
     b = two_regions_model.run(samples=3000, seed=2, keep=10)

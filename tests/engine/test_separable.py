@@ -60,14 +60,21 @@ flat_kwh = "mean"
 """
 
 
-def test_every_output_of_the_chatgpt_model_is_a_profile_output():
-    program = compile_model(simulate.load(CHATGPT))
-    assert program.evaluation.out_profile.all()
-    assert program.evaluation.day_len.max() == 0          # nothing is computed day by day
+def test_the_chatgpt_per_query_outputs_are_profile_outputs_and_the_fleet_load_is_not():
+    """Per-query outputs are products with day_share; the fleet path's load is min(demand / capacity, 1),
+    a cap that changes shape from day to day, so its outputs are reduced day by day."""
+    model = simulate.load(CHATGPT)
+    program = compile_model(model)
+    profile = dict(zip(model.flat.outputs, program.evaluation.out_profile))
+    fleet = {name for name in profile if name.startswith("fleet_")}
+    assert fleet == {"fleet_energy_kwh", "fleet_it_energy_kwh", "fleet_co2_kg", "fleet_load"}
+    assert not any(profile[name] for name in fleet)
+    assert all(flag for name, flag in profile.items() if name not in fleet)
     source, scale = program.cell_sources()
-    assert (source[:, :program.n_days] == program.n_days).all()
-    share = simulate.load(CHATGPT).profile.day_share(simulate.load(CHATGPT).period)
-    np.testing.assert_allclose(scale[0, :program.n_days], share, rtol=1e-12)  # energy_kwh: sum of shares = 1
+    o = list(model.flat.outputs).index("energy_kwh")
+    assert (source[o, :program.n_days] == program.n_days).all()
+    share = model.profile.day_share(model.period)
+    np.testing.assert_allclose(scale[o, :program.n_days], share, rtol=1e-12)  # energy_kwh: sum of shares = 1
 
 
 def test_only_products_and_shared_profiles_are_split(tmp_path):

@@ -180,7 +180,7 @@ def test_rank_sensitivity_of_the_shipped_fleet_model_with_correlations():
     used = str(ds.sel(parameter="shipped[*]")["member_used"].values)
     member, _, count = used.partition(" (strongest of ")
     assert member in [c.name for c in model.parameters["shipped"].cells]
-    assert count == f"{len(model.dimensions['cohort'].coords)})"
+    assert count == f"{len(model.parameters['shipped'].cells)})"
     assert np.all(np.abs(ds["rho"].values) <= 1)
 
 

@@ -170,3 +170,20 @@ def test_bad_headline_keys_are_one_clear_error(tmp_path, edit, field, fragment):
         simulate.load(path)
     message = str(err.value)
     assert field in message and fragment in message and "bad.toml" in message
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_coordinate_of_a_parameter_is_named_by_its_coordinate(name):
+    """A sensitivity row for one coordinate reads "<long name> (<coordinate title>)", for [regions]
+    intensities (flat names like grid_europe_g_per_kwh) as for parameters over a dimension."""
+    model = simulate.load(PRIORS / f"{name}.toml")
+    for p in model.parameters.values():
+        if not p.dims:
+            continue
+        labels = [headline.group_label(model, c.name) for c in p.cells]
+        assert len(set(labels)) == len(labels), labels             # each coordinate its own name
+        for c, label in zip(p.cells, labels):
+            assert label.startswith(f"{p.long_name} (") and not SNAKE.search(label), (c.name, label)
+        first = [model.dimensions[d] for d in p.dims]
+        title = str(first[0].titles[0]) if first[0].titles else str(first[0].coords[0]).replace("_", " ")
+        assert f"({title}" in labels[0], labels[0]

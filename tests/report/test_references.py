@@ -265,10 +265,13 @@ def test_fleet_sensitivity_is_for_the_headline_year(fleet_report):
     """The fleet headlines 2028: its Sobol and tornado analyse December 2028, not January 2023, and
     the 2024-2028 shipments (zero in January 2023) drive it."""
     rep, md = fleet_report
-    assert rep.sensitivity["sobol"].attrs["month"] == "2028-12"
-    assert rep.sensitivity["tornado"].attrs["month"] == "2028-12"
+    headline = yearly.headline_year(rep.ds)
+    assert headline == 2028 and compute.headline_months(rep.ds) == yearly.years(rep.ds)[2028]
+    analysed = rep.ds["month"].values[rep.focus].astype("datetime64[M]").astype(str)
+    assert analysed == "2028-12" == rep.sensitivity["sobol"].attrs["month"] == rep.sensitivity["tornado"].attrs["month"]
+    assert "December 2028 is the last month of the year the report headlines" in md
     members = [str(m) for m in rep.sensitivity["sobol"]["members"].values]
-    assert any("shipped[2028]" in m for m in members)
+    assert any("shipped[nvidia_sxm,2028]" in m for m in members)
     assert "does not depend on" not in md
 
 

@@ -12,11 +12,12 @@ from simulate import cli
 from simulate.plots import labels
 from simulate.plots.labels import format_number
 from simulate.report import render, write
+from simulate.report.headline import group_label
 from simulate.units import unit_factor
 from tests.helpers import CHATGPT
 
 pytestmark = pytest.mark.slow
-FIGURES = ("fan_energy_kwh", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "distribution_it_energy_kwh",
+FIGURES = ("fan_energy_kwh", "per_item", "distribution_energy_kwh", "distribution_fleet_energy_kwh", "distribution_it_energy_kwh",
            "distribution_fleet_it_energy_kwh", "paths", "co2_kg_by_region", "calibration_bands", "calibration_paths",
            "tornado", "sobol", "disclosure", "shapley")
 
@@ -94,10 +95,16 @@ def test_corner_products_lie_outside_the_90_percent_interval(built, computed):
     row = [r for r in computed.corner_rows if r["output"] == "energy_kwh"][0]
     assert row["corner_high"] > row["p95"] and row["corner_low"] < row["p5"]
     assert row["corner_high_percentile"] > 99 and row["corner_low_percentile"] < 1
-    # every input at its own p95: visits x queries/visit x BLOOM kWh x scale x PUE, each at p95
+    # the top corner: every input that raises the energy at its p95, the FLOP utilisations (denominators)
+    # at their p5: visits x queries/visit x 2 N (input / prefill + output / decode) / peak x power x host x
+    # idle x PUE
     model = computed.model
-    p95 = {p.name: p.dist.ppf(0.95) for p in model.all_parameters()}
-    expected = (p95["visits"] * p95["queries_per_visit"] * 914 / 230768 * p95["energy_per_query_scale"] * p95["pue"])
+    at = {p.name: {u: float(p.dist.ppf(np.array([u]))[0]) for u in (0.05, 0.95)} for p in model.all_parameters()}
+    hi = {name: v[0.95] for name, v in at.items()}
+    gpu_s = 2 * hi["active_parameters"] * (hi["input_tokens_per_query"] / at["prefill_flop_utilisation"][0.05]
+                                           + hi["output_tokens_per_query"] / at["decode_flop_utilisation"][0.05]) / 312e12
+    expected = (hi["visits"] * hi["queries_per_visit"] * gpu_s * 400 * hi["gpu_busy_power_fraction"] / 3.6e6
+                * hi["host_power_factor"] * hi["idle_energy_factor"] * hi["pue"])
     assert row["corner_high"] == pytest.approx(expected, rel=1e-9)
     text = (built / "summary.md").read_text()
     assert "Why corner products are not a 90% interval" in text
@@ -106,9 +113,9 @@ def test_corner_products_lie_outside_the_90_percent_interval(built, computed):
 
 def test_uncertain_inputs_are_flagged(built):
     text = (built / "summary.md").read_text()
-    assert "### Not known for certain (hypotheses, not published values)" in text
+    assert "## Hypotheses, not published values" in text
     assert re.search(r"Ludvigsen's low end is tagged U: .*not a figure the author is known to have published", text)
-    published = text.split("## Published values in our distribution")[1].split("### Not known for certain")[0]
+    published = text.split("## Published values in our distribution")[1].split("## Hypotheses, not published")[0]
     assert "Ludvigsen's low end" not in published   # a hypothesis is not listed as a published value
     assert "recalls" not in text and "shared/research" not in text and "priors.md" not in text
 
@@ -133,7 +140,7 @@ def test_html_is_self_contained_and_parses(built):
     loads = [ref for tag, name, ref in parser.refs if not (tag == "a" and name == "href")]
     assert all(ref.startswith("#") or ref.startswith("data:") for ref in loads), loads
     links = [ref for tag, name, ref in parser.refs if tag == "a" and name == "href"]
-    assert "https://arxiv.org/abs/2211.02001" in links                           # sources are links
+    assert "https://arxiv.org/abs/2005.14165" in links                           # sources are links
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", text)
     assert "<script" not in text and "<link" not in text and "@import" not in text
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in text
@@ -195,12 +202,12 @@ def test_sensitivity_section_equals_the_analysis(built, computed):
     assert "## Which assumptions drive the spread" in text
     sobol = computed.sensitivity["sobol"]
     top = str(sobol["parameter"].values[0])
-    long_name = next(p.long_name for p in computed.model.all_parameters() if p.name == top)
+    long_name = group_label(computed.model, top)
     r = sobol.sel(parameter=top)
     assert (f"| {long_name} | {float(r['first_order']):.3f} | {float(r['first_order_low']):.3f} to "
             f"{float(r['first_order_high']):.3f} |") in text
     tornado = computed.sensitivity["tornado"]
     widest = str(tornado["parameter"].values[0])
     assert float(tornado["swing"].max()) == float(tornado.sel(parameter=widest)["swing"])
-    widest_name = next(p.long_name for p in computed.model.all_parameters() if p.name == widest)
+    widest_name = group_label(computed.model, widest)
     assert f"| {widest_name} | " in text.split("Tornado:")[1]

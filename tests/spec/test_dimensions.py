@@ -151,9 +151,10 @@ def test_yearly_and_whole_period_totals_are_the_sums_of_each_samples_months():
 
 
 def test_the_dimensioned_fleet_draws_exactly_what_the_hand_written_one_draws():
-    """Same streams (parameters in the same order) and the same arithmetic: the same numbers."""
+    """Same streams (parameters in the same order) and the same arithmetic: the same numbers. Both files
+    are the fleet model as it was before accelerator classes (kept in tests/data, not the shipped model)."""
     written = simulate.load(ROOT / "tests" / "data" / "ai-fleet-handwritten.toml")
-    dimensioned = simulate.load(PRIORS / "ai-fleet-2023-2028.toml")
+    dimensioned = simulate.load(ROOT / "tests" / "data" / "ai-fleet-dimensioned.toml")
     a = written.run(samples=6000, seed=5, keep=6000)
     b = dimensioned.run(samples=6000, seed=5, keep=6000)
     np.testing.assert_array_equal(a["inputs"].values, b["inputs"].values)

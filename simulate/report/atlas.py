@@ -127,8 +127,7 @@ def _table(head, rows_html) -> str:
 def _report_link(out: Path, model: str) -> str:
     if (out / model / "index.html").exists():
         return f'<a href="{html.escape(model)}/index.html">{html.escape(model)}</a>'
-    return f"{html.escape(model)} (no report in this folder: <code>simulate report priors/{html.escape(model)}.toml " \
-           f"--out {html.escape(model)}</code>)"
+    return f"{html.escape(model)}: no report in this folder"
 
 
 def render(rows, out: Path, command_line: str, svg: bytes | None, chart_title: str) -> str:
@@ -148,15 +147,18 @@ def render(rows, out: Path, command_line: str, svg: bytes | None, chart_title: s
                     f'{html.escape(chart_title)} (also <a href="{CHART}.png">{CHART}.png</a>, '
                     f'<a href="{CHART}.svg">{CHART}.svg</a>)</figcaption></figure>')
     body.append("<h2>Every published figure beside our band</h2>")
-    table_rows = []
-    for r in rows:
-        ours, as_compared, where = _ours(r)
-        table_rows.append("<tr>" + _cell(r.label) + _cell(f"{r.source} ({r.when})") + _cell(r.boundary)
-                          + _cell(r.scope or "-") + _cell(r.basis) + _cell(r.status) + _cell(r.published)
-                          + _cell(as_compared) + _cell(ours) + _cell(where)
-                          + f"<td>{_report_link(out, r.model)}</td></tr>")
-    body.append(_table(["figure", "source and date", "boundary", "scope", "basis", "status", "as published",
-                        "compared as", "our median [90%]", "its percentile in our draws", "model"], table_rows))
+    for model, title in models:
+        body.append(f"<h3>{_inline(title)} ({_report_link(out, model)})</h3>")
+        table_rows = []
+        for r in (r for r in rows if r.model == model):
+            ours, as_compared, where = _ours(r)
+            covers = f"boundary: {r.boundary}; basis: {r.basis}" + (f"; scope: {r.scope}" if r.scope else "")
+            table_rows.append("<tr>" + _cell(r.label) + _cell(f"{r.source} ({r.when}; status {r.status})")
+                              + _cell(covers) + _cell(r.published)
+                              + f'<td>{_inline(ours)}<br><span class="sources">{_inline(as_compared)}</span></td>'
+                              + _cell(where) + "</tr>")
+        body.append(_table(["figure", "source (date; status)", "what it covers", "as published",
+                            "our median [90%] on its boundary", "its percentile in our draws"], table_rows))
     body.append("<h2>Where a source's own arithmetic does not add up</h2>")
     body.append("<p>Each check redoes the source's arithmetic from its published inputs; the verdict is computed "
                 f"(within {arithmetic.AGREES:.0%} counts as adding up, for rounding).</p>")
@@ -174,8 +176,9 @@ def render(rows, out: Path, command_line: str, svg: bytes | None, chart_title: s
         seed_rows.append("<tr>" + _cell(f.figure) + _cell(f.source) + f"<td>{where}</td>" + _cell(f.why_not or "-")
                          + "</tr>")
     body.append(_table(["figure", "as quoted from", "held by", "why not reproduced (or what differs)"], seed_rows))
-    body.append("<h2>Models</h2><ul>" + "".join(f"<li>{_report_link(out, m)}: {_inline(t)}</li>" for m, t in models)
-                + "</ul>")
+    body.append("<h2>Models</h2><p>A model without a report here gets one with <code>simulate report "
+                "priors/NAME.toml --out NAME</code> run in this folder.</p><ul>"
+                + "".join(f"<li>{_report_link(out, m)}: {_inline(t)}</li>" for m, t in models) + "</ul>")
     body.append(f"<p>Regenerate: <code>{html.escape(command_line)}</code></p>")
     title = "Atlas of published AI energy figures, each with our error bar"
     extra = ".adds-up{border-left:4px solid #3a8f5c;padding-left:0.8em}" \

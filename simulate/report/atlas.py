@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+
 from ..errors import ModelError
 from ..plots.atlas import per_query_atlas
-from ..plots.labels import format_number, percentile_text, unit_for_series
+from ..plots.labels import format_number, percentile_of, percentile_text, unit_for_series
 from ..spec.reader import load
 from ..units import unit_factor
 from . import arithmetic
@@ -71,9 +73,15 @@ def model_rows(path, samples: int, seed: int):
     """(model, Dataset, [AtlasRow]) for one model file: its run with every draw kept, and its figures."""
     model = load(path)
     ds = model.run(samples=samples, seed=seed, keep=samples)
+    once = [r for r in model.references if model.outputs[r.output].aggregate == "once"]
+    timed = SimpleNamespace(references=[r for r in model.references if r not in once], outputs=model.outputs,
+                            period=model.period)
+    found = {id(row["reference"]): row for row in reference_rows(SimpleNamespace(ds=ds, model=timed))}
+    for r in once:
+        found[id(r)] = one_off_row(ds, r)
     rows = []
-    for row in reference_rows(SimpleNamespace(ds=ds, model=model)):
-        r = row["reference"]
+    for r in model.references:
+        row = found[id(r)]
         out = model.outputs[r.output]
         rows.append(AtlasRow(
             model=Path(path).stem, title=model.title, label=r.label, source=r.source, when=r.when, output=r.output,
@@ -83,6 +91,15 @@ def model_rows(path, samples: int, seed: int):
             numbers=tuple(row.get("numbers", ())), band=tuple(row["band"]) if row["band"] is not None else (),
             percentiles=tuple(row["percentiles"] or ()), window=row["window"] or "outside the model's period"))
     return model, ds, rows
+
+
+def one_off_row(ds, r) -> dict:
+    """A figure on a one-off total (``aggregate = "once"``): compared with the total's draws as published."""
+    draws = ds[f"{r.output}_total_samples"].values
+    draws = draws[np.isfinite(draws)]
+    numbers = r.total()
+    return {"reference": r, "band": tuple(np.quantile(draws, [0.05, 0.5, 0.95])), "numbers": numbers,
+            "percentiles": tuple(percentile_of(draws, v) for v in numbers), "window": "one-off total"}
 
 
 def build(paths, samples: int = 20_000, seed: int = 0) -> list:

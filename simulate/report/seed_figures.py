@@ -26,13 +26,13 @@ SEED_FIGURES = (
                        "16 x 0.4 kW x 24 h = 154 kWh a day, so 24 kg means about 0.16 kg/kWh: a clean grid, not a "
                        "measurement of ChatGPT."),
     SeedFigure("GPT-3 training: 1,287 MWh; 552 tCO2", "Patterson et al. 2021, via MIT News / Wired",
-               why_not="No training model ships yet: 1,287 MWh x 429 gCO2e/kWh (Patterson's grid) = 552 t is the "
-                       "source's own arithmetic; the chatgpt models carry training only as a separate amortised output."),
+               "training-runs", "scenario", "patterson_gpt3"),
     SeedFigure("GPT-4 training: about 50 GWh", "MIT Technology Review, 20 May 2025",
-               "chatgpt-2025", "parameter", "training_energy_gwh"),
+               "training-runs", "reference", "MIT Technology Review: GPT-4 training, about 50 GWh"),
     SeedFigure("Training energy of GPT-3, Gopher, OPT, BLOOM (BLOOM 433 MWh, 25 t)", "AI Index 2023, from Luccioni et al. 2022",
-               why_not="One-off training totals belong to a training-runs model, not built yet; BLOOM's inference "
-                       "measurement (Luccioni et al.) is the per-query prior of chatgpt-2023-01."),
+               "training-runs", "scenario", "luccioni_bloom",
+               why_not="GPT-3 and BLOOM are reproduced (scenarios patterson_gpt3, luccioni_bloom); Gopher's and OPT's "
+                       "inputs (GPU-hours, power, grid) were not in the text retrieved, so they are not modelled."),
     SeedFigure("Llama 3.1 8B text response: 57 J GPU, about 114 J total", "MIT Technology Review, May 2025",
                "generation-media", "reference", "MIT TR: Llama 3.1 8B response"),
     SeedFigure("Llama 3.1 405B text response: 3,353 J GPU, about 6,706 J total", "MIT Technology Review, May 2025",

@@ -19,11 +19,12 @@ import simulate
 from tests.helpers import PRIORS, point_value
 
 pytestmark = pytest.mark.slow
-NEW = ("google-gemini-2025", "frontier-queries-2025", "query-types-2025")
+NEW = ("google-gemini-2025", "frontier-queries-2025", "query-types-2025", "training-runs")
 
 
 def _mean(ds, name):
-    return float(ds[f"{name}_monthly_mean"].values[0])
+    key = f"{name}_monthly_mean" if f"{name}_monthly_mean" in ds else f"{name}_total_mean"   # one-off totals
+    return float(ds[key].values.ravel()[0])
 
 
 def _inputs(ds):
@@ -49,7 +50,9 @@ def test_every_scenario_pins_its_compared_output(stem):
     model = simulate.load(PRIORS / f"{stem}.toml")
     for name, scenario in model.scenarios.items():
         ds = model.with_scenario(name).run(samples=500, seed=1)
-        assert float(ds[f"{scenario.output}_monthly_std"][0]) <= 1e-12 * abs(_mean(ds, scenario.output)), name
+        std = ds[f"{scenario.output}_monthly_std"] if f"{scenario.output}_monthly_std" in ds else \
+            ds[f"{scenario.output}_total_std"]
+        assert float(std.values.ravel()[0]) <= 1e-12 * abs(_mean(ds, scenario.output)), name
 
 
 # ---- Google Gemini, May 2025 ------------------------------------------------------------------------
@@ -192,3 +195,42 @@ def test_the_mean_query_is_the_share_weighted_sum_on_the_same_draws():
                                rtol=1e-9)
     ratio = x["gpu_wh_per_query[reasoning]"] / x["gpu_wh_per_query[chat]"]
     np.testing.assert_allclose(ds["reasoning_multiplier_monthly_samples"].values[:, 0], ratio, rtol=1e-9)
+
+
+# ---- training runs ----------------------------------------------------------------------------------
+
+def test_patterson_scenario_is_his_table_4_arithmetic():
+    base = simulate.load(PRIORS / "training-runs.toml")
+    ds = base.with_scenario("patterson_gpt3").run(samples=500, seed=0)
+
+    def v(name):
+        return point_value(base, name, "patterson_gpt3")
+    assert v("gpt3_gpu_hours") == 10_000 * 14.8 * 24                  # 10,000 V100s for 14.8 days
+    kwh = v("gpt3_gpu_hours") * v("gpt3_gpu_power_w") * v("gpt3_host_factor") / 1000 * v("gpt3_pue")
+    np.testing.assert_allclose(_mean(ds, "gpt3_energy_kwh"), kwh, rtol=1e-12)
+    assert round(_mean(ds, "gpt3_energy_kwh") / 1e6, 2) == round(1287 / 1e3, 2)   # his 1,287 MWh, to his 14.8 days
+    np.testing.assert_allclose(_mean(ds, "gpt3_co2_kg"), kwh * v("gpt3_grid_g_per_kwh") / 1000, rtol=1e-12)
+    assert round(1287 * v("gpt3_grid_g_per_kwh") / 1000) == 552      # his 552 t is 1,287 MWh x 429 g/kWh
+    assert abs(_mean(ds, "gpt3_co2_kg") / 552e3 - 1) < 0.003           # ours from his inputs: 553 t
+
+
+def test_luccioni_scenario_is_her_bloom_arithmetic():
+    base = simulate.load(PRIORS / "training-runs.toml")
+    ds = base.with_scenario("luccioni_bloom").run(samples=500, seed=0)
+
+    def v(name):
+        return point_value(base, name, "luccioni_bloom")
+    kwh = v("bloom_gpu_hours") * v("bloom_gpu_power_w") / 1000
+    np.testing.assert_allclose(_mean(ds, "bloom_accelerator_energy_kwh"), kwh, rtol=1e-12)
+    assert round(kwh / 1e3) == 433                                     # 433 MWh
+    np.testing.assert_allclose(_mean(ds, "bloom_co2_kg"), kwh * v("bloom_grid_g_per_kwh") / 1000, rtol=1e-12)
+    assert round(_mean(ds, "bloom_co2_kg") / 1e3) == 25                # "25 t"
+
+
+def test_one_off_totals_are_reported_once_and_sum_the_runs():
+    model = simulate.load(PRIORS / "training-runs.toml")
+    ds = model.run(samples=2_000, seed=3, keep=2_000)
+    assert all(model.outputs[o].aggregate == "once" for o in model.outputs)
+    assert "energy_kwh_monthly" not in ds and "energy_kwh_daily" not in ds
+    runs = sum(ds[f"{run}_energy_kwh_total_samples"].values for run in ("gpt3", "bloom", "gpt4"))
+    np.testing.assert_allclose(ds["energy_kwh_total_samples"].values, runs, rtol=1e-12)

@@ -59,10 +59,10 @@ SEED_FIGURES = (
                "ai-fleet-2023-2028", "reference", "OECD/IEA via MIT News: all data centres, world, 2026 (projection)"),
     SeedFigure("US data centres about 200 TWh in 2024; AI alone could reach 22% of US household use by 2028",
                "MIT Technology Review, May 2025, citing LBNL",
-               "ai-fleet-2023-2028", "reference", "LBNL: all US data centres, 2028 (projection range)",
-               why_not="The 22% is of US households' electricity (about 1,500 TWh, EIA), i.e. about 330 TWh for US AI "
-                       "alone; our fleet model is world AI accelerators, so it is compared with LBNL's all-US range "
-                       "instead."),
+               "data-centres-regions-2024-2030", "reference", "MIT Technology Review (LBNL): US data centres about 200 TWh in 2024",
+               why_not="The 200 TWh is compared on our US output; the 22% is of US households' electricity (about "
+                       "1,500 TWh, EIA), i.e. about 330 TWh for US AI alone in 2028, which no model splits out of all "
+                       "US data centres (compared instead: LBNL's 325-580 TWh for all of them)."),
     SeedFigure("Data-centre GPUs shipped: 3.85 M in 2023 (2.67 M in 2022)", "TechInsights via MIT News, Jan 2025",
                "ai-fleet-2023-2028", "parameter", "shipped"),
     SeedFigure("Cooling optimisation: about 12.7% energy saved over 3 months", "DeepMind 2022 (BCOOLER), via AI Index 2023",

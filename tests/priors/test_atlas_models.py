@@ -16,10 +16,12 @@ import pytest
 from scipy import stats
 
 import simulate
+from simulate.spec.calendar import decimal_year
 from tests.helpers import PRIORS, point_value
 
 pytestmark = pytest.mark.slow
-NEW = ("google-gemini-2025", "frontier-queries-2025", "query-types-2025", "training-runs")
+NEW = ("google-gemini-2025", "frontier-queries-2025", "query-types-2025", "training-runs",
+       "data-centres-regions-2024-2030")
 
 
 def _mean(ds, name):
@@ -234,3 +236,28 @@ def test_one_off_totals_are_reported_once_and_sum_the_runs():
     assert "energy_kwh_monthly" not in ds and "energy_kwh_daily" not in ds
     runs = sum(ds[f"{run}_energy_kwh_total_samples"].values for run in ("gpt3", "bloom", "gpt4"))
     np.testing.assert_allclose(ds["energy_kwh_total_samples"].values, runs, rtol=1e-12)
+
+
+# ---- data centres by region ---------------------------------------------------------------------------
+
+def test_iea_scenario_grows_each_region_to_its_2030_figure():
+    base = simulate.load(PRIORS / "data-centres-regions-2024-2030.toml")
+    model = base.with_scenario("iea_base")
+    ds = model.run(samples=500, seed=0)
+    values = base.scenarios["iea_base"].values
+    regions = base.dimensions["region"].labels
+    world, shares, growth = point_value(base, "world_2024_twh", "iea_base"), values["region_share"], values["growth_per_year"]
+    year = decimal_year(model.period)
+    per_region_kwh = [world * 1e9 * s * (1 + g) ** (year - 2024.5) / 365.25 for s, g in zip(shares, growth)]
+    np.testing.assert_allclose(ds["energy_kwh_daily_mean"].values, sum(per_region_kwh), rtol=1e-9)
+    np.testing.assert_allclose(ds["us_energy_kwh_daily_mean"].values, per_region_kwh[regions.index("united_states")],
+                               rtol=1e-9)
+    in_year = {y: (year >= y) & (year < y + 1) for y in (2024, 2030)}
+    regional_2030_twh = [float(kwh[in_year[2030]].sum()) / 1e9 for kwh in per_region_kwh]
+    # the rates are the IEA's (2030 / 2024)^(1/6) - 1 of each region: the year totals land on its figures
+    # to within the growth inside a year and 2024's leap day (0.3%)
+    iea_2024 = [world * s for s in shares]
+    np.testing.assert_allclose(regional_2030_twh, [t * (1 + g) ** 6 for t, g in zip(iea_2024, growth)], rtol=3e-3)
+    assert [round(t) for t in regional_2030_twh] == [round(t * (1 + g) ** 6) for t, g in zip(iea_2024, growth)]
+    assert [round(t) for t in regional_2030_twh] == [426, 277, 113, 101, 29]   # the IEA's published 2030 figures
+    assert round(sum(regional_2030_twh)) in (945, 946)                # IEA's 945 (its regions sum to 946)

@@ -21,7 +21,7 @@ from tests.helpers import PRIORS, point_value
 
 pytestmark = pytest.mark.slow
 NEW = ("google-gemini-2025", "frontier-queries-2025", "query-types-2025", "training-runs",
-       "data-centres-regions-2024-2030")
+       "data-centres-regions-2024-2030", "mistral-large-2-lca")
 
 
 def _mean(ds, name):
@@ -261,3 +261,32 @@ def test_iea_scenario_grows_each_region_to_its_2030_figure():
     assert [round(t) for t in regional_2030_twh] == [round(t * (1 + g) ** 6) for t, g in zip(iea_2024, growth)]
     assert [round(t) for t in regional_2030_twh] == [426, 277, 113, 101, 29]   # the IEA's published 2030 figures
     assert round(sum(regional_2030_twh)) in (945, 946)                # IEA's 945 (its regions sum to 946)
+
+
+# ---- Mistral Large 2 life cycle -----------------------------------------------------------------------
+
+def test_mistral_scenario_is_its_published_split():
+    base = simulate.load(PRIORS / "mistral-large-2-lca.toml")
+    ds = base.with_scenario("mistral_2025").run(samples=500, seed=0)
+
+    def v(name):
+        return point_value(base, name, "mistral_2025")
+    total_kg = v("total_co2_t") * 1000
+    np.testing.assert_allclose(_mean(ds, "co2_total_kg"), total_kg, rtol=1e-12)
+    np.testing.assert_allclose(_mean(ds, "embodied_co2_kg"), total_kg * (1 - v("operational_share")), rtol=1e-12)
+    np.testing.assert_allclose(_mean(ds, "co2_kg") + _mean(ds, "embodied_co2_kg"), total_kg, rtol=1e-12)
+    assert round(_mean(ds, "embodied_co2_kg") / 1e6, 2) == 2.96            # 14.5% of 20.4 kt
+    np.testing.assert_allclose(_mean(ds, "water_l"), v("total_water_m3") * 1000, rtol=1e-12)
+    np.testing.assert_allclose(_mean(ds, "co2_g_per_response"), v("co2_per_response_g"), rtol=1e-12)
+
+
+def test_mistral_response_cannot_be_electricity_alone():
+    """As electricity on the French grid, the operational part of 1.14 g would need well over the 5.5 Wh of
+    a long frontier-model chat answer (Jegham et al.) in nearly every draw."""
+    model = simulate.load(PRIORS / "mistral-large-2-lca.toml")
+    n = 5_000
+    ds = model.run(samples=n, seed=2, keep=n)
+    x = _inputs(ds)
+    implied = x["co2_per_response_g"] * x["operational_share"] / x["grid_intensity_g_per_kwh"] * 1000
+    np.testing.assert_allclose(ds["implied_wh_per_response_monthly_samples"].values[:, 0], implied, rtol=1e-12)
+    assert np.mean(implied > 5.5) > 0.95

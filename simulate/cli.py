@@ -243,6 +243,24 @@ def _report(args):
     _wrote(args, f"{path}/index.html, summary.md, results.nc and figures")
 
 
+# -- atlas -------------------------------------------------------------------------------------------
+def _atlas_arguments(parser):
+    parser.add_argument("--out", required=True, help="folder to write index.html and the chart into (model "
+                        "reports already in it are linked, not touched)")
+    parser.add_argument("--priors", nargs="+", default=["priors"], help="model files or folders (default: priors)")
+    parser.add_argument("--samples", type=int, default=20_000, help="Monte Carlo samples per model (default 20000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _atlas(args):
+    from .report.atlas import write_atlas
+
+    path = write_atlas(args.out, args.priors, samples=args.samples, seed=args.seed,
+                       command_line=f"simulate atlas --out {args.out} --priors {' '.join(args.priors)} "
+                                    f"--samples {args.samples} --seed {args.seed}")
+    print(f"wrote {path} and the per-query chart")
+
+
 # -- sensitivity -------------------------------------------------------------------------------------
 SENSITIVITY_METHODS = ("sobol", "tornado", "rank", "shapley", "disclosure")
 
@@ -346,6 +364,8 @@ COMMANDS = {
     "run": ("sample a model and print each output's median and 90%% interval per month", _run_arguments, _run),
     "report": ("write a report folder: HTML and markdown with figures, tables and results.nc",
                _report_arguments, _report),
+    "atlas": ("write one page of every shipped model's published figures beside our bands", _atlas_arguments,
+              _atlas),
     "sensitivity": ("rank a model's inputs by their effect on one output (Sobol, tornado, rank, Shapley, "
                     "or the band left once each is disclosed)",
                     _sensitivity_arguments, _sensitivity),

@@ -331,7 +331,8 @@ class _Compiler:
             if shares.mode == "dirichlet":
                 offset = len(self.table)
                 for share in shares.shares:   # log-quantile tables of Gamma(alpha_k), normalised in the kernel
-                    self.table.extend(np.log(gamma_quantile_table(shares.concentration * share)).tolist())
+                    with np.errstate(divide="ignore"):   # a share a scenario pins at 0: log 0 = -inf, drawn as 0
+                        self.table.extend(np.log(gamma_quantile_table(shares.concentration * share)).tolist())
                 self.codes.append(DIRICHLET)
                 self.pars.append([float(offset), float(len(regs)), 0.0, 0.0])
                 self.slot_reg.append(regs[0])

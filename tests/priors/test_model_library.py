@@ -43,7 +43,9 @@ def test_each_model_runs_and_its_outputs_carry_units_and_names(path, runs):
     ds = runs[path.stem]
     assert "energy_kwh" in model.outputs and "co2_kg" in model.outputs
     for name, output in model.outputs.items():
-        for scale in ("daily", "monthly") if model.has_daily(name) else ("monthly",):
+        scales = ("total",) if output.aggregate == "once" else ("daily", "monthly") if model.has_daily(name) \
+            else ("monthly",)
+        for scale in scales:
             var = ds[f"{name}_{scale}"]
             assert var.attrs["units"] == output.unit and var.attrs["units"]
             assert var.attrs["long_name"].strip()

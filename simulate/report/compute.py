@@ -9,6 +9,7 @@ from ..analysis.groups import input_groups
 from ..engine.compiler import compile_model
 from ..engine.runner import evaluate_draws
 from ..plots.labels import month_labels, percentile_of
+from ..results.run import most_kept
 
 SOBOL_SAMPLES = 1 << 13     # Sobol base samples for the report's sensitivity table (at most)
 TORNADO_SAMPLES = 100_000
@@ -136,7 +137,7 @@ def _pinned(ds, name, m) -> float | None:
 def compute(model, samples: int, seed: int) -> Report:
     """Run the model (keeping per-sample draws), its scenarios and its two corners (figures are
     added by :func:`simulate.report.figures.make_figures`)."""
-    keep = min(samples, KEEP_MAX)
+    keep = min(samples, KEEP_MAX, most_kept(compile_model(model)))   # the fleet's draws fill memory sooner
     ds = model.run(samples=samples, seed=seed, keep=keep)
     headline = model.headline_output
     unit = model.outputs[headline].unit

@@ -91,11 +91,16 @@ def _check_arguments(model, *, samples, seed, keep, max_samples, rtol):
                          fix="pass rtol=0.01 for quantiles within 1% (at 95% confidence)")
 
 
+def most_kept(program) -> int:
+    """The most samples whose draws (inputs and monthly outputs) fit in MAX_KEPT_BYTES."""
+    return MAX_KEPT_BYTES // ((len(program.draw_names) + program.n_outputs * program.n_months) * 8)
+
+
 def _check_kept(model, program, keep):
     """Refuse ``keep`` draws that would not fit in MAX_KEPT_BYTES."""
     need = keep * (len(program.draw_names) + program.n_outputs * program.n_months) * 8
     if need > MAX_KEPT_BYTES:
-        most = MAX_KEPT_BYTES // ((len(program.draw_names) + program.n_outputs * program.n_months) * 8)
+        most = most_kept(program)
         raise ModelError(f"keeping {keep:,} samples' draws would take {need / 2**30:.1f} GiB", path=model.path,
                          field="keep", value=keep, fix=f"keep at most {most:,}")
 

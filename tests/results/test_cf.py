@@ -17,7 +17,7 @@ from tests.helpers import CHATGPT, PRIORS, ROOT, TWO_REGIONS
 
 # compliance-checker's cf:1.11 suite takes minutes per file of hundreds of variables (about 10 minutes
 # for chatgpt-2025's 587): the committed file checked here is the fleet's (140 variables: dimensions,
-# yearly cells, month resolution); the chatgpt ones were checked by hand when regenerated (0 errors).
+# yearly cells, month resolution). The others were checked by hand when regenerated: 0 errors.
 REPORTS = [ROOT / "reports" / "ai-fleet-2023-2028" / "results.nc"]
 
 

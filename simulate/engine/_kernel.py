@@ -67,6 +67,8 @@ def _rotl(x, k):
 
 
 U_MAX = 1.0 - 2.0 ** -53  # the largest double below 1
+U_MIN = 2.0 ** -1074      # the smallest positive double
+SQRT_HALF = math.sqrt(0.5)
 
 
 @njit(**JIT)
@@ -157,13 +159,9 @@ def _scratch_size(slot_code, slot_par):
 
 
 @njit(**JIT)
-def _draw_slot(code, par, table, s, out, scratch, n):
-    """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles."""
-    if code == FIXED:
-        for i in range(n):
-            out[i] = par[0]
-        return
-    _fill_uniform(s, out, n)
+def _from_uniforms(code, par, table, out, scratch, n):
+    """``out[:n]``: uniforms in (0, 1) -> draws of a family that reads uniforms (uniform, triangular,
+    truncated normal, discrete), in place; ``scratch`` holds ``n`` doubles."""
     if code == UNIFORM:
         a, width = par[0], par[1] - par[0]
         for i in range(n):
@@ -176,12 +174,6 @@ def _draw_slot(code, par, table, s, out, scratch, n):
             left = a + math.sqrt(u * (b - a) * (c - a))
             right = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
             out[i] = left if u < split else right
-    elif code == TABULATED:
-        offset = int(par[0])
-        z = scratch[:n]
-        _fill_ndtri(out, z, n)
-        for i in range(n):
-            out[i] = _tabulated(table, offset, z[i])
     elif code == NORMAL:
         lo, hi, mean, sd = par[2], par[3], par[0], par[1]
         for i in range(n):
@@ -190,21 +182,48 @@ def _draw_slot(code, par, table, s, out, scratch, n):
         _fill_ndtri(out, z, n)
         for i in range(n):
             out[i] = mean + sd * z[i]
-    elif code == LOGNORMAL:
-        mu, sigma = par[0], par[1]
-        z = scratch[:n]
-        _fill_ndtri(out, z, n)
-        for i in range(n):
-            out[i] = math.exp(mu + sigma * z[i])
     elif code == DISCRETE:
         offset, count = int(par[0]), int(par[1])
-        values, cdf = table[offset:offset + count], table[offset + count:offset + 2 * count - 1]
         for i in range(n):
             u = out[i]
             k = 0
             for j in range(count - 1):  # the CDF never decreases: counting finds the first cdf[k] >= u
-                k += 1 if cdf[j] < u else 0
-            out[i] = values[k]
+                k += 1 if table[offset + count + j] < u else 0
+            out[i] = table[offset + k]
+
+
+@njit(**JIT)
+def _from_scores(code, par, table, z, out, n):
+    """``out[:n]``: draws of a family that reads normal scores (lognormal, tabulated) at ``z[:n]``."""
+    if code == TABULATED:
+        offset = int(par[0])
+        for i in range(n):
+            out[i] = _tabulated(table, offset, z[i])
+    else:   # LOGNORMAL
+        mu, sigma = par[0], par[1]
+        for i in range(n):
+            out[i] = math.exp(mu + sigma * z[i])
+
+
+@njit(**JIT)
+def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
+    """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles.
+    ``scores_only``: fill it with the stream's standard normal scores instead (for the copula)."""
+    if code == FIXED:
+        for i in range(n):
+            out[i] = par[0]
+        return
+    if scores_only:
+        _fill_uniform(s, scratch, n)
+        _fill_ndtri(scratch, out, n)
+        return
+    _fill_uniform(s, out, n)
+    if code == TABULATED or code == LOGNORMAL:
+        z = scratch[:n]
+        _fill_ndtri(out, z, n)
+        _from_scores(code, par, table, z, out, n)
+    else:
+        _from_uniforms(code, par, table, out, scratch, n)
 
 
 @njit(**JIT)
@@ -237,26 +256,35 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
 
 
 @njit(**JIT)
-def _iman_conover(regs, n, corr_regs, chol, s):
-    """Reorder each correlated parameter's ``n`` draws so their ranks follow correlated normal
-    scores drawn from stream ``s`` (Iman & Conover 1982). Marginals are untouched: a permutation."""
+def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, scratch):
+    """Correlate the parameters whose registers ``corr_regs`` hold independent standard normal
+    scores: scores ``L @ scores`` (``chol``, lower triangular, zeros skipped), then each
+    parameter's own quantile function at its score (a Gaussian copula: every marginal exactly as
+    declared). Families that read uniforms take Phi(score)."""
     k = corr_regs.shape[0]
-    scores = np.empty((k, n))
-    z = np.empty(n)
-    for j in range(k):
-        _fill_uniform(s, z, n)
-        _fill_ndtri(z, scores[j], n)
-    for j in range(k):
-        z[:] = 0.0
-        for m in range(j + 1):
-            c = chol[j, m]
-            for i in range(n):
-                z[i] += c * scores[m, i]
-        order = np.argsort(z, kind="mergesort")
+    for j in range(k - 1, -1, -1):   # from the last: row j is rewritten once rows m < j are read
         row = regs[corr_regs[j]]
-        values = row[:n][np.argsort(row[:n], kind="mergesort")]   # np.sort's values: one sort to compile
-        for r in range(n):
-            row[order[r]] = values[r]
+        c = chol[j, j]
+        for i in range(n):
+            row[i] *= c
+        for m in range(j):
+            c = chol[j, m]
+            if c != 0.0:
+                other = regs[corr_regs[m]]
+                for i in range(n):
+                    row[i] += c * other[i]
+    for j in range(k):
+        s = corr_slots[j]
+        code, row = slot_code[s], regs[corr_regs[j]]
+        if code == FIXED:
+            for i in range(n):
+                row[i] = slot_par[s, 0]
+        elif code == TABULATED or code == LOGNORMAL:
+            _from_scores(code, slot_par[s], table, row, row, n)
+        else:
+            for i in range(n):
+                row[i] = min(max(0.5 * math.erfc(-row[i] * SQRT_HALF), U_MIN), U_MAX)
+            _from_uniforms(code, slot_par[s], table, row, scratch, n)
 
 
 # -- the interpreter ---------------------------------------------------------------------------
@@ -302,8 +330,8 @@ def _execute(prog, length, regs, n):
 
 # -- reductions --------------------------------------------------------------------------------
 # The three arguments every entry point shares are NamedTuples built in Python (the contract):
-#   draws  (compiler.DrawProgram): slot_code, slot_par, slot_reg, slot_stream, table, corr_regs,
-#          corr_chol, corr_stream, n_regs, draw_regs
+#   draws  (compiler.DrawProgram): slot_code, slot_par, slot_reg, slot_stream, table, slot_scores,
+#          corr_regs, corr_chol, corr_slots, n_regs, draw_regs
 #   prog   (compiler.EvalProgram): const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
 #          day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
 #          out_is_mean, out_profile, day_factor, month_factor
@@ -494,9 +522,10 @@ def run_chunk(chunk, n_chunks, sizes, states, first_sample, given, draws, prog, 
                                         scratch, n)
                     else:
                         _draw_slot(slot_code[s], slot_par[s], draws.table, streams[slot_stream[s]],
-                                   regs[slot_reg[s]], scratch, n)
+                                   regs[slot_reg[s]], scratch, n, draws.slot_scores[s])
                 if draws.corr_regs.shape[0] > 0:
-                    _iman_conover(regs, n, draws.corr_regs, draws.corr_chol, streams[draws.corr_stream])
+                    _copula(regs, n, draws.corr_regs, draws.corr_chol, slot_code, slot_par, draws.table,
+                            draws.corr_slots, scratch)
                 if first + n <= n_keep:
                     store_first = first
                     for j in range(draws.draw_regs.shape[0]):   # loops, not slices: no shape check to compile

@@ -50,9 +50,10 @@ class DrawProgram(NamedTuple):
     slot_reg: np.ndarray        # (n_slots,) int64 first register written
     slot_stream: np.ndarray     # (n_slots,) int64
     table: np.ndarray           # discrete values/CDFs, quantile tables, Dirichlet log-gamma tables
-    corr_regs: np.ndarray       # (k,) registers of rank-correlated parameters (Iman-Conover)
+    slot_scores: np.ndarray     # (n_slots,) bool: the slot draws standard normal scores for the copula
+    corr_regs: np.ndarray       # (k,) registers of rank-correlated parameters (Gaussian copula)
     corr_chol: np.ndarray       # (k, k) lower Cholesky factor of their normal-score correlation
-    corr_stream: int
+    corr_slots: np.ndarray      # (k,) the slot of each correlated parameter (its family)
     n_regs: int
     draw_regs: np.ndarray       # the register behind each of Program.draw_names
 
@@ -229,7 +230,9 @@ class _Compiler:
         model = self.model
         params = list(model.parameters.values())
         self._parameter_slots(params)
-        # streams: (parameter, month) pairs, then one per set of shares, then the copula's
+        # streams: (parameter, month) pairs, then one per set of shares, then one unused (it fed the
+        # rank scores of the Iman-Conover reordering this engine used before its Gaussian copula; kept
+        # so that every other stream keeps its number and uncorrelated draws their bits)
         shares_stream = len(params) * len(self.months)
         copula_stream = shares_stream + max(len(model.shares), 1)
         self._shares(shares_stream)
@@ -251,16 +254,19 @@ class _Compiler:
         corr_names = correlated_names(model.correlations)
         corr_chol = (cholesky_of(corr_names, model.correlations, path=model.path) if corr_names
                      else np.zeros((0, 0)))
+        corr_regs = np.array([self.reg_by_month[n][0] for n in corr_names], dtype=np.int64)
+        slot_reg = np.array(self.slot_reg, dtype=np.int64)
         n_months = len(self.months)
         month_of_day = model.period.month_of_day
         draws = DrawProgram(
             slot_code=np.array(self.codes, dtype=np.int64),
             slot_par=np.array(self.pars, dtype=np.float64).reshape(len(self.codes), 4),
-            slot_reg=np.array(self.slot_reg, dtype=np.int64),
+            slot_reg=slot_reg,
             slot_stream=np.array(self.slot_stream, dtype=np.int64),
             table=np.array(self.table if self.table else [0.0], dtype=np.float64),
-            corr_regs=np.array([self.reg_by_month[n][0] for n in corr_names], dtype=np.int64),
-            corr_chol=corr_chol, corr_stream=copula_stream,
+            slot_scores=np.isin(slot_reg, corr_regs) & (np.array(self.codes, dtype=np.int64) != DIRICHLET),
+            corr_regs=corr_regs, corr_chol=corr_chol,
+            corr_slots=np.array([self.slot_reg.index(r) for r in corr_regs], dtype=np.int64),
             n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64))
         month_prog, month_len = _pad(programs[MONTH])
         day_prog, day_len = _pad(programs[DAY])

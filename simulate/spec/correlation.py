@@ -1,12 +1,13 @@
-"""Rank correlations between parameters, sampled with the Iman-Conover method.
+"""Rank correlations between parameters, sampled through a Gaussian copula.
 
-A model file declares Spearman rank correlations between pairs of parameters. Within every tile
-of samples the kernel draws each parameter independently, then reorders the draws so that their
-ranks follow correlated normal scores (Iman & Conover, "A distribution-free approach to inducing
-rank correlation among input variables", Commun. Stat. B 11(3), 1982). Reordering permutes draws,
-so every parameter keeps its own marginal distribution exactly; the normal scores make it a
-Gaussian copula. A Spearman correlation r_s of a Gaussian copula comes from the normal
-correlation r = 2 sin(pi r_s / 6) (Pearson 1907), which is what the scores use.
+A model file declares Spearman rank correlations between pairs of parameters. The kernel draws
+independent standard normal scores for the correlated parameters, mixes them with the lower
+Cholesky factor of the normal-score correlation matrix, and reads each parameter's own quantile
+function at its score (families defined on uniforms read Phi(score)). So every parameter keeps its
+declared marginal distribution exactly. A Spearman correlation r_s of a Gaussian copula comes from
+the normal correlation r = 2 sin(pi r_s / 6) (Pearson 1907), which is what the scores use.
+(Before issue 17 the engine reordered independent draws inside each tile to follow such scores,
+Iman & Conover 1982: the same copula in expectation, at the cost of two sorts per parameter.)
 """
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_largest_generator_output_stays_below_one():
     assert u[0] == np.nextafter(1.0, 0.0)
     x = np.empty(1)
     kernel._draw_slot(encoding.LOGNORMAL, np.array([0.0, 1.0, 0.0, 0.0]), np.zeros(1), state.copy(), x,
-                      np.empty(1), 1)
+                      np.empty(1), 1, False)
     assert x[0] == pytest.approx(math.exp(stats.norm.ppf(1.0 - 2.0**-53)), rel=1e-8)
 
 
@@ -150,7 +150,7 @@ def test_row_draws_equal_the_formulas_one_sample_at_a_time(rng, code, par, n):
     want = np.empty(n)
     scalar_draws(code, par, TABLE, u, want)
     got = np.full(n, np.nan)
-    kernel._draw_slot(code, par, TABLE, state, got, np.full(n, np.nan), n)
+    kernel._draw_slot(code, par, TABLE, state, got, np.full(n, np.nan), n, False)
     assert got.tobytes() == want.tobytes()
     assert [int(x) for x in state] == after
 

@@ -157,10 +157,15 @@ def test_the_dimensioned_fleet_draws_exactly_what_the_hand_written_one_draws():
     dimensioned = simulate.load(ROOT / "tests" / "data" / "ai-fleet-dimensioned.toml")
     a = written.run(samples=6000, seed=5, keep=6000)
     b = dimensioned.run(samples=6000, seed=5, keep=6000)
-    np.testing.assert_array_equal(a["inputs"].values, b["inputs"].values)
+    # the written-out ranks (0.49, 0.343, ...) and the pattern's powers of 0.7 differ in their last
+    # bits, and so do the copula's Cholesky factors: correlated draws agree to rounding, the rest exactly
+    same = dict(rtol=1e-13, atol=0)
+    np.testing.assert_allclose(a["inputs"].values, b["inputs"].values, **same)
+    uncorrelated = [i for i, name in enumerate(a["input"].values) if not str(name).startswith("shipped")]
+    np.testing.assert_array_equal(a["inputs"].values[:, uncorrelated], b["inputs"].values[:, uncorrelated])
     for name in written.outputs:
-        np.testing.assert_array_equal(a[f"{name}_monthly"].values, b[f"{name}_monthly"].values, err_msg=name)
-        np.testing.assert_array_equal(a[f"{name}_yearly"].values, b[f"{name}_yearly"].values, err_msg=name)
+        np.testing.assert_allclose(a[f"{name}_monthly"].values, b[f"{name}_monthly"].values, err_msg=name, **same)
+        np.testing.assert_allclose(a[f"{name}_yearly"].values, b[f"{name}_yearly"].values, err_msg=name, **same)
     for scenario in written.scenarios:
         x = written.with_scenario(scenario).run(samples=200, seed=1)
         y = dimensioned.with_scenario(scenario).run(samples=200, seed=1)

@@ -29,6 +29,7 @@ from numba import njit
 
 from .encoding import (
     ADD,
+    CLIP,
     DIRICHLET,
     DISCRETE,
     DIV,
@@ -40,6 +41,7 @@ from .encoding import (
     MAX,
     MIN,
     MUL,
+    MULADD,
     NEG,
     NORMAL,
     POW,
@@ -208,14 +210,15 @@ def _from_scores(code, par, table, z, out, n):
 @njit(**JIT)
 def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
     """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles.
-    ``scores_only``: fill it with the stream's standard normal scores instead (for the copula)."""
-    if code == FIXED:
-        for i in range(n):
-            out[i] = par[0]
-        return
+    ``scores_only``: fill it with the stream's standard normal scores instead (for the copula; a
+    parameter fixed by a scenario still draws them, so the others keep their values)."""
     if scores_only:
         _fill_uniform(s, scratch, n)
         _fill_ndtri(scratch, out, n)
+        return
+    if code == FIXED:
+        for i in range(n):
+            out[i] = par[0]
         return
     _fill_uniform(s, out, n)
     if code == TABULATED or code == LOGNORMAL:
@@ -291,8 +294,8 @@ def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, sc
 @njit(**JIT)
 def _execute(prog, length, regs, n):
     for k in range(length):
-        op, d, a, b = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3]
-        x, y, z = regs[a], regs[b], regs[d]
+        op, d, a, b, c = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3], prog[k, 4]
+        x, y, w, z = regs[a], regs[b], regs[c], regs[d]
         if op == ADD:
             for i in range(n):
                 z[i] = x[i] + y[i]
@@ -326,6 +329,12 @@ def _execute(prog, length, regs, n):
         elif op == SQRT:
             for i in range(n):
                 z[i] = np.sqrt(x[i])
+        elif op == MULADD:
+            for i in range(n):
+                z[i] = x[i] * y[i] + w[i]
+        elif op == CLIP:
+            for i in range(n):
+                z[i] = min(max(x[i], y[i]), w[i])
 
 
 # -- reductions --------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from ..spec.correlation import cholesky_of, correlated_names
 from ..spec.expressions import children, evaluate, names_in
 from ..spec.model import BUILTIN_NAMES, DAILY_BUILTINS, Derived
 from .encoding import DIRICHLET, OPCODES, family_code, family_params, gamma_quantile_table
+from .folding import month_series
 from .separable import profile_splits
 
 SAMPLE, MONTH, DAY = 0, 1, 2   # the rates instructions run at
@@ -63,11 +64,11 @@ class EvalProgram(NamedTuple):
 
     const_reg: np.ndarray
     const_val: np.ndarray
-    sample_prog: np.ndarray     # (n, 4) int64, padded
+    sample_prog: np.ndarray     # (n, 5) int64, padded: opcode, target, up to three operands
     sample_len: int
-    month_prog: np.ndarray      # (n_months, n, 4) int64, padded
+    month_prog: np.ndarray      # (n_months, n, 5) int64, padded
     month_len: np.ndarray       # (n_months,)
-    day_prog: np.ndarray        # (n_months, n, 4)
+    day_prog: np.ndarray        # (n_months, n, 5)
     day_len: np.ndarray
     builtin_reg: np.ndarray     # (n_day_builtins,) registers of the built-ins that change every day
     builtin_val: np.ndarray     # (n_day_builtins, n_days)
@@ -225,6 +226,8 @@ class _Compiler:
         self.shared: dict = {}                        # sub-expression -> its own register (hoisted or repeated)
         self.emitted: set = set()                     # (sub-expression, month) already computed
         self.repeated: set = set()                    # sub-expressions that occur more than once
+        self.month_known: dict[str, list] = {}        # sample-free month-rate name -> its value per month
+        self.month_fills: dict = {}                   # folded sub-expression -> (register, value per month)
 
     def build(self) -> Program:
         model = self.model
@@ -280,9 +283,11 @@ class _Compiler:
             builtin_reg=np.array([reg for _, reg in day_builtins], dtype=np.int64),
             builtin_val=np.array([day_values[name] for name, _ in day_builtins],
                                  dtype=np.float64).reshape(len(day_builtins), model.period.n_days),
-            month_builtin_reg=np.array([reg for _, reg in month_builtins], dtype=np.int64),
-            month_builtin_val=np.array([month_values_[name.removesuffix(AT_MONTH)] for name, _ in month_builtins],
-                                       dtype=np.float64).reshape(len(month_builtins), n_months),
+            month_builtin_reg=np.array([reg for _, reg in month_builtins]
+                                       + [reg for reg, _ in self.month_fills.values()], dtype=np.int64),
+            month_builtin_val=np.array([month_values_[name.removesuffix(AT_MONTH)] for name, _ in month_builtins]
+                                       + [values for _, values in self.month_fills.values()],
+                                       dtype=np.float64).reshape(len(month_builtins) + len(self.month_fills), n_months),
             month_of_day=month_of_day,
             days_per_month=self._days_per_month(),
             out_reg=np.array([[self.reg_by_month[r][m] for r in roots] for m in range(n_months)],
@@ -364,6 +369,9 @@ class _Compiler:
                 self.reg_by_month[key] = [reg] * len(self.months)
                 self.level[key] = rate
                 table.append((key, reg))
+        month_values_ = month_builtin_values(self.model)
+        for key, _ in per_month:
+            self.month_known[key] = [float(v) for v in month_values_[key.removesuffix(AT_MONTH)]]
         return per_day, per_month
 
     def _profile_outputs(self, out_names, derived):
@@ -427,6 +435,14 @@ class _Compiler:
         if node[0] == "name":  # an alias shares the register of what it names
             self.reg_by_month[item.name] = self.reg_by_month[node[1]]
             self.level[item.name] = self.level[node[1]]
+            if node[1] in self.month_known:
+                self.month_known[item.name] = self.month_known[node[1]]
+            return
+        folded = self._folded(node, level)
+        if folded is not None:
+            self.reg_by_month[item.name] = [folded] * len(self.months)
+            self.level[item.name] = MONTH
+            self.month_known[item.name] = self.month_fills[node][1]
             return
         target = self.new_reg()
         for m in ([0] if level == SAMPLE else range(len(self.months))):
@@ -448,17 +464,53 @@ class _Compiler:
         node_level = self._level_of(node)
         if node_level < 0:
             return self.const(float(evaluate(node, {})))
+        folded = self._folded(node, node_level) if target is None else None
+        if folded is not None:
+            return folded
         if target is None and (node_level < level or node in self.repeated):
             return self._shared(node, month, node_level, programs, hoisted=node_level < level)
         out = programs[level][0 if level == SAMPLE else month]
-        if kind == "addn":   # a flat sum, added left to right without nesting
-            total = self._emit(node[1], month, level, programs)
+
+        def emit(child):
+            return self._emit(child, month, level, programs)
+
+        if kind == "min" and self._fusable(node[1], "max", level):   # min(max(x, lo), hi): one clip
+            return self._op("clip", [emit(node[1][1]), emit(node[1][2]), emit(node[2])], out, target)
+        if kind == "addn":   # a flat sum, added left to right without nesting; a product term is fused
+            total = emit(node[1])
             for i, child in enumerate(node[2:]):
-                last = i == len(node) - 3
-                total = self._op("add", [total, self._emit(child, month, level, programs)], out,
-                                 target if last else None)
+                into = target if i == len(node) - 3 else None
+                if self._fusable(child, "mul", level):
+                    total = self._op("muladd", [emit(child[1]), emit(child[2]), total], out, into)
+                else:
+                    total = self._op("add", [total, emit(child)], out, into)
             return total
-        return self._op(kind, [self._emit(child, month, level, programs) for child in node[1:]], out, target)
+        if kind == "add":
+            for product, other in ((node[2], node[1]), (node[1], node[2])):
+                if self._fusable(product, "mul", level):   # x * y + other, rounded as other + x * y
+                    return self._op("muladd", [emit(product[1]), emit(product[2]), emit(other)], out, target)
+        return self._op(kind, [emit(child) for child in node[1:]], out, target)
+
+    def _fusable(self, node, kind, level) -> bool:
+        """Whether ``node`` is a ``kind`` operation computed in place at ``level``: not hoisted to a
+        lower rate, not shared, not folded; then its parent can take its operands in one instruction."""
+        return (node[0] == kind and node not in self.repeated and self._level_of(node) == level
+                and self._folded(node, level) is None)
+
+    def _folded(self, node, level):
+        """The register of a sample-free month-rate sub-expression, loaded with its value each month
+        (see folding.py), or None when ``node`` depends on a draw or does not fold."""
+        if level != MONTH:
+            return None
+        if node not in self.month_fills:
+            used = names_in(node)
+            if not all(name in self.month_known for name in used):
+                return None
+            series = month_series(node, self.month_known, used, len(self.months))
+            if series is None:
+                return None
+            self.month_fills[node] = (self.new_reg(), series)
+        return self.month_fills[node][0]
 
     def _shared(self, node, month, level, programs, hoisted) -> int:
         """The register of a hoisted or repeated sub-expression, computed in its rate's program the
@@ -490,9 +542,10 @@ class _Compiler:
             else:
                 target = self.new_reg()
                 self.temp_pool.append(target)
-        left = args[0]
-        right = args[1] if len(args) > 1 else args[0]
-        out.append((OPCODES[kind], target, left, right))
+        first = args[0]
+        second = args[1] if len(args) > 1 else first
+        third = args[2] if len(args) > 2 else first
+        out.append((OPCODES[kind], target, first, second, third))
         return target
 
 
@@ -594,7 +647,7 @@ def _topological(derived, needed) -> list[str]:
 
 def _pad(programs):
     width = max((len(p) for p in programs), default=0)
-    array = np.zeros((len(programs), max(width, 1), 4), dtype=np.int64)
+    array = np.zeros((len(programs), max(width, 1), 5), dtype=np.int64)
     for i, prog in enumerate(programs):
         if prog:
             array[i, :len(prog)] = np.array(prog, dtype=np.int64)

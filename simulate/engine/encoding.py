@@ -21,8 +21,10 @@ FAMILY_CODES = {"fixed": FIXED, "uniform": UNIFORM, "triangular": TRIANGULAR, "p
 TABULATED_FAMILIES = tuple(name for name, code in FAMILY_CODES.items() if code == TABULATED)
 
 # Instructions: (opcode, destination, left, right) over registers.
-OPCODE_NAMES = ("add", "sub", "mul", "div", "pow", "neg", "min", "max", "exp", "log", "sqrt")
-ADD, SUB, MUL, DIV, POW, NEG, MIN, MAX, EXP, LOG, SQRT = range(len(OPCODE_NAMES))
+# muladd: x * y + w (two roundings, as written); clip: min(max(x, y), w). Both fuse what a model
+# writes as two operations into one pass over the registers, with the same bits.
+OPCODE_NAMES = ("add", "sub", "mul", "div", "pow", "neg", "min", "max", "exp", "log", "sqrt", "muladd", "clip")
+ADD, SUB, MUL, DIV, POW, NEG, MIN, MAX, EXP, LOG, SQRT, MULADD, CLIP = range(len(OPCODE_NAMES))
 OPCODES = {name: code for code, name in enumerate(OPCODE_NAMES)}
 
 # Families without a closed-form inverse CDF in the kernel (beta, PERT, log-uniform, mixtures, the

@@ -308,7 +308,8 @@ def compare(ds, twin: dict, engine_samples: int, twin_samples: int, outputs=CHEC
     Returns one row per (output, year, quantile): both values, the difference over that error ``z``.
     """
     rows = []
-    year_index = {int(y): i for i, y in enumerate(ds["year"].values)}
+    ds_years = ds["year"].values.astype("datetime64[Y]").astype(int) + 1970     # the engine labels years by 1 January
+    year_index = {int(y): i for i, y in enumerate(ds_years)}
     for name in outputs:
         var = f"{name}_yearly"
         for year in years:
@@ -319,7 +320,7 @@ def compare(ds, twin: dict, engine_samples: int, twin_samples: int, outputs=CHEC
                 half = (float(ds[f"{var}_ci_high"].values[k, year_index[year]])
                         - float(ds[f"{var}_ci_low"].values[k, year_index[year]])) / 2
                 se = half / Z_95 * np.sqrt(1 + engine_samples / twin_samples)
-                value = float(twin[name]["yearly"][q_index, year - int(ds["year"].values[0])])
+                value = float(twin[name]["yearly"][q_index, year_index[year]])
                 rows.append({"output": name, "year": year, "quantile": p, "engine": engine, "twin": value,
                              "relative": value / engine - 1, "z": (value - engine) / se})
     return rows

@@ -321,7 +321,8 @@ def compare(ds, twin: dict, engine_samples: int, twin_samples: int, outputs=CHEC
     The engine's 95% order-statistic interval of a quantile gives its standard error (half-width /
     1.96); the twin's is that times sqrt(engine samples / twin samples) (sqrt(p (1 - p) / n) / density,
     the same density), so the difference has standard error ``se_engine sqrt(1 + n_engine / n_twin)``.
-    Returns one row per (output, year, quantile): both values, the difference over that error ``z``.
+    The yearly mean is compared too, its error from the engine's standard deviation. Returns one row
+    per (output, year, quantile or "mean"): both values, the difference over its error ``z``.
     """
     rows = []
     ds_years = ds["year"].values.astype("datetime64[Y]").astype(int) + 1970     # the engine labels years by 1 January
@@ -339,6 +340,11 @@ def compare(ds, twin: dict, engine_samples: int, twin_samples: int, outputs=CHEC
                 value = float(twin[name]["yearly"][q_index, year_index[year]])
                 rows.append({"output": name, "year": year, "quantile": p, "engine": engine, "twin": value,
                              "relative": value / engine - 1, "z": (value - engine) / se})
+            engine = float(ds[f"{var}_mean"].values[year_index[year]])       # and the mean: its error from the sd
+            se = float(ds[f"{var}_std"].values[year_index[year]]) * np.sqrt(1 / engine_samples + 1 / twin_samples)
+            value = float(twin[name]["mean"][twin[name]["monthly"].shape[1] + year_index[year]])
+            rows.append({"output": name, "year": year, "quantile": "mean", "engine": engine, "twin": value,
+                         "relative": value / engine - 1, "z": (value - engine) / se})
     return rows
 
 
@@ -346,10 +352,10 @@ def print_comparison(rows, engine_samples: int, twin_samples: int) -> None:
     """The comparison as a Markdown table, with how many cells fall outside 2 and 3 standard errors."""
     print(f"\nyearly quantiles, numpy twin ({twin_samples:,} samples) against `Model.run` ({engine_samples:,}); "
           "z = difference / its Monte Carlo standard error\n")
-    print("| output | year | quantile | engine | twin | twin / engine - 1 | z |")
+    print("| output | year | quantile or mean | engine | twin | twin / engine - 1 | z |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['output']} | {r['year']} | {r['quantile']:g} | {r['engine']:.5g} | {r['twin']:.5g} | "
+        print(f"| {r['output']} | {r['year']} | {r['quantile']} | {r['engine']:.5g} | {r['twin']:.5g} | "
               f"{r['relative']:+.2%} | {r['z']:+.2f} |")
     z = np.abs([r["z"] for r in rows])
     print(f"\n{len(z)} cells: largest |z| {z.max():.2f}, {int((z > 2).sum())} above 2 (about {0.0455 * len(z):.1f} "

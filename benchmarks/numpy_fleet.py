@@ -361,7 +361,8 @@ def print_comparison(rows, engine_samples: int, twin_samples: int) -> None:
     print(f"\n{len(z)} cells: largest |z| {z.max():.2f}, {int((z > 2).sum())} above 2 (about {0.0455 * len(z):.1f} "
           f"expected by chance), {int((z > 3).sum())} above 3: "
           + ("the twin is the same model within Monte Carlo error" if (z > 3).sum() == 0 and (z > 2).sum() <= max(3, 0.15 * len(z))
-             else "MORE THAN MONTE CARLO ERROR: the twin and the engine differ"))
+             else "more than Monte Carlo error usually gives (the cells share samples, so they move together): "
+                  "rerun with other seeds, and compare two engine seeds the same way, before concluding"))
 
 
 def _load() -> str:

@@ -370,7 +370,7 @@ def _load() -> str:
 
 
 def _rates(samples: int, chunks) -> None:
-    print(f"| chunk | samples | wall s | CPU s | samples/s (wall) | samples/s (CPU) | load |\n|---|---|---|---|---|---|---|")
+    print("| chunk | samples | wall s | CPU s | samples/s (wall) | samples/s (CPU) | load |\n|---|---|---|---|---|---|---|")
     for size in chunks:
         wall, cpu = time.perf_counter(), time.process_time()
         run(samples, seed=1, chunk=size)

@@ -8,7 +8,8 @@ machine may be shared):
 
 - ``fleet``: priors/ai-fleet-2023-2028.toml with ``Model.run`` (both cores, compilation excluded by
   a warm-up) against benchmarks/numpy_fleet.py (plain single-threaded numpy at monthly resolution)
-  in the same process, and the fleet end to end in a fresh process (import, cached kernel, run).
+  in the same process, the twin's yearly quantiles against the engine's in units of their Monte
+  Carlo error (the same model?), and the fleet end to end in a fresh process (import, cached kernel, run).
 - ``bands``: the fleet at day resolution (the same file without ``resolution = "month"``) against
   month resolution, same seed, same draws: how far the coarser time step moves each monthly,
   yearly and whole-period quantile, in units of its 95% Monte Carlo half-width.
@@ -97,8 +98,8 @@ def fleet(samples: int, numpy_samples: int) -> None:
         f"{np_cpu:.2f}", f"{numpy_samples / np_wall:,.0f}", load_average())
     print(f"\nengine / numpy: {samples / wall / (numpy_samples / np_wall):.1f}x wall, "
           f"{samples / cpu / (numpy_samples / np_cpu):.1f}x CPU time")
-    engine_2028 = float(ds["energy_kwh_yearly"].sel(quantile=0.5).values[-1]) / 1e9
-    print(f"energy 2028 median: engine {engine_2028:.2f} TWh, numpy {twin['energy_kwh']['yearly'][3, -1] / 1e9:.2f} TWh\n")
+    numpy_fleet.print_comparison(numpy_fleet.compare(ds, twin, samples, numpy_samples), samples, numpy_samples)
+    print()
     code = (f"import time; t = time.perf_counter(); import simulate; "
             f"simulate.load({str(FLEET)!r}).run(samples={samples}, seed=1); print(time.perf_counter() - t)")
     wall, out = child(code)

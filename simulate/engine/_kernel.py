@@ -295,46 +295,45 @@ def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, sc
 def _execute(prog, length, regs, n):
     for k in range(length):
         op, d, a, b, c = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3], prog[k, 4]
-        x, y, w, z = regs[a], regs[b], regs[c], regs[d]
         if op == ADD:
             for i in range(n):
-                z[i] = x[i] + y[i]
+                regs[d, i] = regs[a, i] + regs[b, i]
         elif op == SUB:
             for i in range(n):
-                z[i] = x[i] - y[i]
+                regs[d, i] = regs[a, i] - regs[b, i]
         elif op == MUL:
             for i in range(n):
-                z[i] = x[i] * y[i]
+                regs[d, i] = regs[a, i] * regs[b, i]
         elif op == DIV:
             for i in range(n):
-                z[i] = x[i] / y[i]
+                regs[d, i] = regs[a, i] / regs[b, i]
         elif op == POW:
             for i in range(n):
-                z[i] = x[i] ** y[i]
+                regs[d, i] = regs[a, i] ** regs[b, i]
         elif op == NEG:
             for i in range(n):
-                z[i] = -x[i]
+                regs[d, i] = -regs[a, i]
         elif op == MIN:
             for i in range(n):
-                z[i] = min(x[i], y[i])
+                regs[d, i] = min(regs[a, i], regs[b, i])
         elif op == MAX:
             for i in range(n):
-                z[i] = max(x[i], y[i])
+                regs[d, i] = max(regs[a, i], regs[b, i])
         elif op == EXP:
             for i in range(n):
-                z[i] = np.exp(x[i])
+                regs[d, i] = np.exp(regs[a, i])
         elif op == LOG:
             for i in range(n):
-                z[i] = np.log(x[i])
+                regs[d, i] = np.log(regs[a, i])
         elif op == SQRT:
             for i in range(n):
-                z[i] = np.sqrt(x[i])
+                regs[d, i] = np.sqrt(regs[a, i])
         elif op == MULADD:
             for i in range(n):
-                z[i] = x[i] * y[i] + w[i]
+                regs[d, i] = regs[a, i] * regs[b, i] + regs[c, i]
         elif op == CLIP:
             for i in range(n):
-                z[i] = min(max(x[i], y[i]), w[i])
+                regs[d, i] = min(max(regs[a, i], regs[b, i]), regs[c, i])
 
 
 # -- reductions --------------------------------------------------------------------------------

@@ -228,6 +228,7 @@ class _Compiler:
         self.repeated: set = set()                    # sub-expressions that occur more than once
         self.month_known: dict[str, list] = {}        # sample-free month-rate name -> its value per month
         self.month_fills: dict = {}                   # folded sub-expression -> (register, value per month)
+        self.names_of: dict = {}                      # sub-expression -> the names it reads
 
     def build(self) -> Program:
         model = self.model
@@ -421,8 +422,15 @@ class _Compiler:
         self.const_list.append((key, reg))
         return reg
 
+    def _names_in(self, node) -> set:
+        """``names_in(node)``, remembered: the compiler asks it of every sub-expression, many times."""
+        names = self.names_of.get(node)
+        if names is None:
+            names = self.names_of[node] = names_in(node)
+        return names
+
     def _level_of(self, node) -> int:
-        return max((self.level[n] for n in names_in(node)), default=-1)
+        return max((self.level[n] for n in self._names_in(node)), default=-1)
 
     def _compile_derived(self, item, programs):
         level = self._level_of(item.node)
@@ -503,7 +511,7 @@ class _Compiler:
         if level != MONTH:
             return None
         if node not in self.month_fills:
-            used = names_in(node)
+            used = self._names_in(node)
             if not all(name in self.month_known for name in used):
                 return None
             series = month_series(node, self.month_known, used, len(self.months))

@@ -35,7 +35,7 @@ from ..spec.calendar import days_in_month, decimal_year, month_values
 from ..spec.correlation import cholesky_of, correlated_names
 from ..spec.expressions import children, evaluate, names_in
 from ..spec.model import BUILTIN_NAMES, DAILY_BUILTINS, Derived
-from .encoding import DIRICHLET, OPCODES, family_code, family_params, gamma_quantile_table
+from .encoding import DIRICHLET, OPCODES, TILE, family_code, family_params, gamma_quantile_table
 from .folding import month_series
 from .separable import profile_splits
 
@@ -57,6 +57,7 @@ class DrawProgram(NamedTuple):
     corr_slots: np.ndarray      # (k,) the slot of each correlated parameter (its family)
     n_regs: int
     draw_regs: np.ndarray       # the register behind each of Program.draw_names
+    scratch_size: int           # doubles of scratch the draws of one tile need (a Dirichlet: 2 k + 1 rows)
 
 
 class EvalProgram(NamedTuple):
@@ -271,7 +272,9 @@ class _Compiler:
             slot_scores=np.isin(slot_reg, corr_regs) & (np.array(self.codes, dtype=np.int64) != DIRICHLET),
             corr_regs=corr_regs, corr_chol=corr_chol,
             corr_slots=np.array([self.slot_reg.index(r) for r in corr_regs], dtype=np.int64),
-            n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64))
+            n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64),
+            scratch_size=TILE * max([1] + [2 * int(par[1]) + 1 for code, par in zip(self.codes, self.pars)
+                                           if code == DIRICHLET]))
         month_prog, month_len = _pad(programs[MONTH])
         day_prog, day_len = _pad(programs[DAY])
         day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))

@@ -59,34 +59,31 @@ from .numba_cache import ensure_cache_dir
 ensure_cache_dir(__file__)
 # One place for speed flags. error_model="numpy": x/0 gives inf or nan (counted, never raised).
 JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+INNER = dict(JIT, no_cpython_wrapper=True)   # called only from compiled code: no Python entry to build
 ABS_MASK = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
 # -- random numbers ----------------------------------------------------------------------------
-@njit(**JIT)
-def _rotl(x, k):
-    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
-
-
 U_MAX = 1.0 - 2.0 ** -53  # the largest double below 1
 U_MIN = 2.0 ** -1074      # the smallest positive double
 SQRT_HALF = math.sqrt(0.5)
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _fill_uniform(s, out, n):
     """Fill ``out[:n]`` with doubles in the open interval (0, 1): ``n`` xoshiro256** steps on the
     state ``s`` (uint64[4], advanced in place). The state is held in locals for the loop."""
     s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
     for i in range(n):
-        result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+        r = s1 * np.uint64(5)
+        result = ((r << np.uint64(7)) | (r >> np.uint64(57))) * np.uint64(9)   # rotl(s1 * 5, 7) * 9
         t = s1 << np.uint64(17)
         s2 ^= s0
         s3 ^= s1
         s1 ^= s2
         s0 ^= s3
         s2 ^= t
-        s3 = _rotl(s3, 45)
+        s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))                   # rotl(s3, 45)
         # the top 53 bits fit a signed integer, whose conversion to double is one instruction;
         # (2**53 - 1) + 0.5 rounds to 2**53, so the largest output would be 1.0 without the min
         u = (np.float64(np.int64(result >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
@@ -97,7 +94,7 @@ def _fill_uniform(s, out, n):
 P_LOW = 0.02425  # Acklam's boundary between the central region and the tails
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _ndtri_central(p):
     """Acklam's rational function for the central region ``P_LOW <= p <= 1 - P_LOW``."""
     q = p - 0.5
@@ -108,7 +105,7 @@ def _ndtri_central(p):
               + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0)
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _ndtri(p):
     """Standard normal inverse CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
     if p < P_LOW:
@@ -122,7 +119,7 @@ def _ndtri(p):
     return _ndtri_central(p)
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _fill_ndtri(u, z, n):
     """``z[:n] = _ndtri(u[:n])``, bit for bit: the central function over the whole row (no branch,
     no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one. Vector
@@ -135,7 +132,7 @@ def _fill_ndtri(u, z, n):
             z[i] = _ndtri(p)
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _tabulated(table, offset, z):
     """The quantile function tabulated at ``QTABLE_KNOTS`` normal scores, read at score ``z``."""
     pos = (z + QTABLE_Z) * ((QTABLE_KNOTS - 1) / (2.0 * QTABLE_Z))
@@ -150,17 +147,7 @@ def _tabulated(table, offset, z):
 
 # Draws are made in passes over a tile's row (uniforms, then normal scores, then the transform),
 # each a simple loop; uniform i of a slot's stream always goes to sample i, as drawn one by one.
-@njit(**JIT)
-def _scratch_size(slot_code, slot_par):
-    """Doubles of scratch that ``_draw_slot`` and ``_draw_dirichlet`` need for one tile."""
-    rows = 1
-    for s in range(slot_code.shape[0]):
-        if slot_code[s] == DIRICHLET:
-            rows = max(rows, 2 * int(slot_par[s, 1]) + 1)
-    return rows * TILE
-
-
-@njit(**JIT)
+@njit(**INNER)
 def _from_uniforms(code, par, table, out, scratch, n):
     """``out[:n]``: uniforms in (0, 1) -> draws of a family that reads uniforms (uniform, triangular,
     truncated normal, discrete), in place; ``scratch`` holds ``n`` doubles."""
@@ -194,7 +181,7 @@ def _from_uniforms(code, par, table, out, scratch, n):
             out[i] = table[offset + k]
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _from_scores(code, par, table, z, out, n):
     """``out[:n]``: draws of a family that reads normal scores (lognormal, tabulated) at ``z[:n]``."""
     if code == TABULATED:
@@ -207,7 +194,7 @@ def _from_scores(code, par, table, z, out, n):
             out[i] = math.exp(mu + sigma * z[i])
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
     """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles.
     ``scores_only``: fill it with the stream's standard normal scores instead (for the copula; a
@@ -229,7 +216,7 @@ def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
         _from_uniforms(code, par, table, out, scratch, n)
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
     """Dirichlet shares as independent Gamma(alpha_k) draws, normalised. Their quantile functions
     are tabulated as logarithms: smooth in the normal score even where alpha < 1 makes the lower
@@ -247,7 +234,8 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
             g[i] = _tabulated(table, offset + k * QTABLE_KNOTS, z[i * count + k])
         for i in range(n):  # a loop of its own: a call inside the loop above slows it down
             g[i] = math.exp(g[i])
-    total[:] = 0.0
+    for i in range(n):
+        total[i] = 0.0
     for k in range(count):
         g = regs[first_reg + k]
         for i in range(n):
@@ -258,7 +246,7 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
             g[i] /= total[i]
 
 
-@njit(**JIT)
+@njit(**INNER)
 def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, scratch):
     """Correlate the parameters whose registers ``corr_regs`` hold independent standard normal
     scores: scores ``L @ scores`` (``chol``, lower triangular, zeros skipped), then each
@@ -291,61 +279,60 @@ def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, sc
 
 
 # -- the interpreter ---------------------------------------------------------------------------
-@njit(**JIT)
+@njit(**INNER)
 def _execute(prog, length, regs, n):
     for k in range(length):
         op, d, a, b, c = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3], prog[k, 4]
-        x, y, w, z = regs[a], regs[b], regs[c], regs[d]
         if op == ADD:
             for i in range(n):
-                z[i] = x[i] + y[i]
+                regs[d, i] = regs[a, i] + regs[b, i]
         elif op == SUB:
             for i in range(n):
-                z[i] = x[i] - y[i]
+                regs[d, i] = regs[a, i] - regs[b, i]
         elif op == MUL:
             for i in range(n):
-                z[i] = x[i] * y[i]
+                regs[d, i] = regs[a, i] * regs[b, i]
         elif op == DIV:
             for i in range(n):
-                z[i] = x[i] / y[i]
+                regs[d, i] = regs[a, i] / regs[b, i]
         elif op == POW:
             for i in range(n):
-                z[i] = x[i] ** y[i]
+                regs[d, i] = regs[a, i] ** regs[b, i]
         elif op == NEG:
             for i in range(n):
-                z[i] = -x[i]
+                regs[d, i] = -regs[a, i]
         elif op == MIN:
             for i in range(n):
-                z[i] = min(x[i], y[i])
+                regs[d, i] = min(regs[a, i], regs[b, i])
         elif op == MAX:
             for i in range(n):
-                z[i] = max(x[i], y[i])
+                regs[d, i] = max(regs[a, i], regs[b, i])
         elif op == EXP:
             for i in range(n):
-                z[i] = np.exp(x[i])
+                regs[d, i] = np.exp(regs[a, i])
         elif op == LOG:
             for i in range(n):
-                z[i] = np.log(x[i])
+                regs[d, i] = np.log(regs[a, i])
         elif op == SQRT:
             for i in range(n):
-                z[i] = np.sqrt(x[i])
+                regs[d, i] = np.sqrt(regs[a, i])
         elif op == MULADD:
             for i in range(n):
-                z[i] = x[i] * y[i] + w[i]
+                regs[d, i] = regs[a, i] * regs[b, i] + regs[c, i]
         elif op == CLIP:
             for i in range(n):
-                z[i] = min(max(x[i], y[i]), w[i])
+                regs[d, i] = min(max(regs[a, i], regs[b, i]), regs[c, i])
 
 
 # -- reductions --------------------------------------------------------------------------------
 # The three arguments every entry point shares are NamedTuples built in Python (the contract):
 #   draws  (compiler.DrawProgram): slot_code, slot_par, slot_reg, slot_stream, table, slot_scores,
-#          corr_regs, corr_chol, corr_slots, n_regs, draw_regs
+#          corr_regs, corr_chol, corr_slots, n_regs, draw_regs, scratch_size
 #   prog   (compiler.EvalProgram): const_reg, const_val, sample_prog, sample_len, month_prog, month_len,
 #          day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
 #          out_is_mean, out_profile, day_factor, month_factor
 #   layout (histogram.HistogramLayout): offset, lo_key, length, floor, shift, total
-@njit(**JIT)
+@njit(**INNER)
 def _reduce(values, n, t, o, stats, extremes, hist, layout):
     """Add ``values[:n]`` to the histogram and sums of output ``o`` at time ``t``.
 
@@ -385,7 +372,14 @@ def _reduce(values, n, t, o, stats, extremes, hist, layout):
     extremes[o, t, 1] = vmax
 
 
-@njit(**JIT)
+@njit(**INNER)
+def _fill(regs, reg, value, n):
+    """``regs[reg, :n] = value``, as a loop (a slice assignment costs far more to compile)."""
+    for i in range(n):
+        regs[reg, i] = value
+
+
+@njit(**INNER)
 def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
                    store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).
@@ -404,11 +398,13 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
     first_year_cell = n_days + prog.days_per_month.shape[0]
     total_cell = first_year_cell + prog.days_per_year.shape[0]
     for c in range(prog.const_reg.shape[0]):
-        regs[prog.const_reg[c], :n] = prog.const_val[c]
+        _fill(regs, prog.const_reg[c], prog.const_val[c], n)
     _execute(prog.sample_prog, prog.sample_len, regs, n)
     daily_outputs = False
     for o in range(n_out):
-        acc[:, o, :n] = 0.0
+        for k in range(3):
+            for i in range(n):
+                acc[k, o, i] = 0.0
         daily_outputs = daily_outputs or not (out_profile[o] or prog.out_once[o])
     store_days = store_first >= 0 and store_daily.shape[0] > 0
     store_months = store_first >= 0 and store_monthly.shape[0] > 0
@@ -419,12 +415,12 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
         while last + 1 < n_days and month_of_day[last + 1] == m:
             last += 1
         for b in range(prog.month_builtin_reg.shape[0]):
-            regs[prog.month_builtin_reg[b], :n] = prog.month_builtin_val[b, m]
+            _fill(regs, prog.month_builtin_reg[b], prog.month_builtin_val[b, m], n)
         _execute(prog.month_prog[m], prog.month_len[m], regs, n)
         if daily_outputs or prog.day_len[m] > 0 or store_days:
             for d in range(first, last + 1):
                 for b in range(prog.builtin_reg.shape[0]):
-                    regs[prog.builtin_reg[b], :n] = prog.builtin_val[b, d]
+                    _fill(regs, prog.builtin_reg[b], prog.builtin_val[b, d], n)
                 _execute(prog.day_prog[m], prog.day_len[m], regs, n)
                 for o in range(n_out):
                     values = regs[out_reg[m, o]]
@@ -488,8 +484,10 @@ def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, st
                     if reduce:
                         _reduce(into, n, first_year_cell + y if k == 1 else total_cell, o, stats, extremes, hist,
                                 layout)
-                    into[:n] = 0.0
-            month[:n] = 0.0
+                    for i in range(n):
+                        into[i] = 0.0
+            for i in range(n):
+                month[i] = 0.0
         first = last + 1
 
 
@@ -515,7 +513,7 @@ def run_chunk(chunk, n_chunks, sizes, states, first_sample, given, draws, prog, 
     drawing = given.shape[0] == 0
     regs = np.empty((draws.n_regs, TILE))
     acc = np.empty((3, n_out, TILE))
-    scratch = np.empty(_scratch_size(slot_code, slot_par))
+    scratch = np.empty(draws.scratch_size)
     n_keep = keep_draws.shape[0]
     for blk in range(chunk, sizes.shape[0], n_chunks):
         streams = states[blk].copy()

@@ -35,7 +35,7 @@ from ..spec.calendar import days_in_month, decimal_year, month_values
 from ..spec.correlation import cholesky_of, correlated_names
 from ..spec.expressions import children, evaluate, names_in
 from ..spec.model import BUILTIN_NAMES, DAILY_BUILTINS, Derived
-from .encoding import DIRICHLET, OPCODES, family_code, family_params, gamma_quantile_table
+from .encoding import DIRICHLET, OPCODES, TILE, family_code, family_params, gamma_quantile_table
 from .folding import month_series
 from .separable import profile_splits
 
@@ -57,6 +57,7 @@ class DrawProgram(NamedTuple):
     corr_slots: np.ndarray      # (k,) the slot of each correlated parameter (its family)
     n_regs: int
     draw_regs: np.ndarray       # the register behind each of Program.draw_names
+    scratch_size: int           # doubles of scratch the draws of one tile need (a Dirichlet: 2 k + 1 rows)
 
 
 class EvalProgram(NamedTuple):
@@ -228,6 +229,7 @@ class _Compiler:
         self.repeated: set = set()                    # sub-expressions that occur more than once
         self.month_known: dict[str, list] = {}        # sample-free month-rate name -> its value per month
         self.month_fills: dict = {}                   # folded sub-expression -> (register, value per month)
+        self.names_of: dict = {}                      # sub-expression -> the names it reads
 
     def build(self) -> Program:
         model = self.model
@@ -270,7 +272,9 @@ class _Compiler:
             slot_scores=np.isin(slot_reg, corr_regs) & (np.array(self.codes, dtype=np.int64) != DIRICHLET),
             corr_regs=corr_regs, corr_chol=corr_chol,
             corr_slots=np.array([self.slot_reg.index(r) for r in corr_regs], dtype=np.int64),
-            n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64))
+            n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64),
+            scratch_size=TILE * max([1] + [2 * int(par[1]) + 1 for code, par in zip(self.codes, self.pars)
+                                           if code == DIRICHLET]))
         month_prog, month_len = _pad(programs[MONTH])
         day_prog, day_len = _pad(programs[DAY])
         day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))
@@ -421,8 +425,15 @@ class _Compiler:
         self.const_list.append((key, reg))
         return reg
 
+    def _names_in(self, node) -> set:
+        """``names_in(node)``, remembered: the compiler asks it of every sub-expression, many times."""
+        names = self.names_of.get(node)
+        if names is None:
+            names = self.names_of[node] = names_in(node)
+        return names
+
     def _level_of(self, node) -> int:
-        return max((self.level[n] for n in names_in(node)), default=-1)
+        return max((self.level[n] for n in self._names_in(node)), default=-1)
 
     def _compile_derived(self, item, programs):
         level = self._level_of(item.node)
@@ -503,7 +514,7 @@ class _Compiler:
         if level != MONTH:
             return None
         if node not in self.month_fills:
-            used = names_in(node)
+            used = self._names_in(node)
             if not all(name in self.month_known for name in used):
                 return None
             series = month_series(node, self.month_known, used, len(self.months))

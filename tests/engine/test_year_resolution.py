@@ -5,13 +5,18 @@ separable), within Monte Carlo error where it does.
 """
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simulate
 from simulate.analysis.target import Target, evaluator
 from simulate.engine.compiler import compile_model
-from simulate.spec.calendar import Period, Profile, year_values
+from simulate.spec.calendar import Period, Profile, days_in_month, decimal_year, year_values
 from tests.helpers import load_text
 
 SAMPLES = 20_000
@@ -84,7 +89,7 @@ def month_and_year(tmp_path_factory):
 
 
 def test_year_values_are_read_at_the_middle_of_each_year():
-    period = Period(np.datetime64("2023-07-01").astype(object), np.datetime64("2024-12-31").astype(object), "year")
+    period = Period(dt.date(2023, 7, 1), dt.date(2024, 12, 31), "year")
     values = year_values(period, Profile().day_share(period))
     assert len(values["decimal_year"]) == 18
     # 2023 in the period: July to December, 184 days from day 181 of 365; 2024: all 366 days
@@ -200,3 +205,29 @@ def test_year_resolution_refuses_an_input_drawn_month_by_month(tmp_path):
     err = info.value
     assert err.field == "period.resolution" and err.value == "year"
     assert "growth" in str(err) and "month by month" in str(err) and 'resolution = "month"' in err.fix
+
+
+@settings(max_examples=60, deadline=None)
+@given(start=st.dates(dt.date(2019, 1, 1), dt.date(2027, 12, 31)), length_days=st.integers(1, 1500),
+       weekday=st.lists(st.floats(0.2, 5.0), min_size=7, max_size=7), trend=st.floats(-0.002, 0.002))
+def test_year_values_keep_each_years_share_and_read_its_middle(start, length_days, weekday, trend):
+    """For any period and daily profile: a year's day_share times its days is the sum of its days'
+    shares; its decimal_year is the mean of its days' (read at their start) plus half a day; its
+    days_in_month times its months is the length of its calendar months."""
+    period = Period(start, start + dt.timedelta(days=length_days - 1), "year")
+    shares = Profile(tuple(weekday), trend).day_share(period)
+    values = year_values(period, shares)
+    years = np.array([int(m[:4]) for m in period.months])
+    year_of_day = years[period.month_of_day]
+    daily_decimal = decimal_year(period)
+    lengths = days_in_month(period)
+    for year in np.unique(years):
+        days, months = year_of_day == year, years == year
+        n = days.sum()
+        year_days = 366 if calendar.isleap(int(year)) else 365
+        np.testing.assert_allclose(values["day_share"][months] * n, shares[days].sum(), rtol=1e-12)
+        np.testing.assert_allclose(values["decimal_year"][months], daily_decimal[days].mean() + 0.5 / year_days,
+                                   rtol=1e-13)
+        firsts = np.searchsorted(period.month_of_day, np.flatnonzero(months))
+        np.testing.assert_allclose(values["days_in_month"][months] * months.sum(), lengths[firsts].sum(), rtol=1e-13)
+        assert np.all((values["decimal_year"][months] >= year) & (values["decimal_year"][months] < year + 1))

@@ -146,7 +146,7 @@ def _calibrate(model, samples, seed, obs, rec, keep):
                    f"{MIN_TAIL_DRAWS}); they are NaN. The observations lie far outside the prior: widen the "
                    "prior, loosen the observation, or run more samples")
         ds.attrs["low_ess"] = message
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)   # the caller of calibrate()
     return ds
 
 

@@ -31,6 +31,7 @@ from ..engine.histogram import (
 )
 from ..engine.runner import evaluate_draws
 from ..errors import ModelError
+from ..results.progress import advance, expect, task
 from ..spec.observations import (
     Observation,
     Reconcile,
@@ -44,7 +45,7 @@ CHUNK = 1 << 16
 
 
 def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=None,
-              keep: int = 10_000) -> xr.Dataset:
+              keep: int = 10_000, progress: bool | None = None) -> xr.Dataset:
     """Prior and posterior distributions of every output on the same draws (``stage`` dimension).
 
     ``observations``/``reconcile`` default to the model file's ``[[observations]]`` and
@@ -62,6 +63,9 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
     reconcile : dict or Reconcile, optional
     keep : int
         Draws returned with their weights.
+    progress : bool, optional
+        One bar over the prior run and the two passes over its draws (default: on a terminal or in
+        a notebook).
 
     Returns
     -------
@@ -82,6 +86,11 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
     if samples > MAX_CALIBRATION_SAMPLES:
         raise ModelError(f"calibration keeps every draw, so it is limited to {MAX_CALIBRATION_SAMPLES:,} samples",
                          path=model.path, field="samples", value=samples, fix=f"use samples <= {MAX_CALIBRATION_SAMPLES}")
+    with task(progress, 3 * samples, desc="calibration"):   # the prior run, then two passes over its draws
+        return _calibrate(model, samples, seed, obs, rec, keep)
+
+
+def _calibrate(model, samples, seed, obs, rec, keep):
     prior = model.run(samples=samples, seed=seed, keep=samples)
     months = model.period.months
     out_names = [n for n in model.outputs if f"{n}_monthly_samples" in prior]   # scalar outputs and totals
@@ -137,7 +146,7 @@ def calibrate(model, *, samples: int, seed: int, observations=None, reconcile=No
                    f"{MIN_TAIL_DRAWS}); they are NaN. The observations lie far outside the prior: widen the "
                    "prior, loosen the observation, or run more samples")
         ds.attrs["low_ess"] = message
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)   # the caller of calibrate()
     return ds
 
 
@@ -157,7 +166,9 @@ def _weighted_summary(model, draws, weights, reportable, out_names):
         monthly = np.empty((CHUNK, n_out, program.n_months))
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
+            expect(stop - start)
             evaluate_draws(program, draws[start:stop], daily, monthly)
+            advance(stop - start)
             yield weights[start:stop], np.concatenate([daily, monthly], axis=2)[:stop - start]
 
     lo = np.full((n_out, n_times), np.inf)

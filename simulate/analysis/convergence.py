@@ -9,10 +9,12 @@ from ..engine.distributed import reductions_for
 from ..engine.histogram import CI_LEVEL, QUANTILES, cell_quantiles
 from ..engine.runner import sample_stages, stage_samples
 from ..errors import ModelError
+from ..results.progress import task, timed_reductions
 
 
 def history(model, output: str, *, scale: str = "monthly", time_index: int = 0, seed: int = 0,
-            start: int = 65_536, max_samples: int = 4_194_304, level: float = CI_LEVEL, client=None):
+            start: int = 65_536, max_samples: int = 4_194_304, level: float = CI_LEVEL, client=None,
+            progress: bool | None = None):
     """Quantiles of one output and their confidence intervals as the sample count doubles.
 
     Parameters
@@ -30,6 +32,8 @@ def history(model, output: str, *, scale: str = "monthly", time_index: int = 0, 
         Confidence level of the intervals.
     client : dask.distributed.Client, optional
         Run the blocks on its cluster (same numbers).
+    progress : bool, optional
+        A bar over the samples of the last stage (default: on a terminal or in a notebook).
 
     Returns
     -------
@@ -49,8 +53,12 @@ def history(model, output: str, *, scale: str = "monthly", time_index: int = 0, 
     t = time_index + (program.n_days if scale == "monthly" else 0)
     stages = stage_samples(start, 1.0, max(start, max_samples))
     rows = []
-    for n, windows, merged in sample_stages(program, seed, stages, reductions=reductions_for(client)):
-        rows.append(cell_quantiles(windows, merged, o, t, QUANTILES, level)[:3])
+    with task(progress, stages[-1], unit="samples", desc=f"convergence {output}") as work:
+        work.expect(stages[-1])   # inside a growing task (a report), these samples are new work
+        shown = work.bar is not None and client is None
+        reductions = timed_reductions(work.bar) if shown else reductions_for(client)
+        for n, windows, merged in sample_stages(program, seed, stages, reductions=reductions, bar=work):
+            rows.append(cell_quantiles(windows, merged, o, t, QUANTILES, level)[:3])
     out = model.flat.outputs[output]
     when = (model.period.dates[time_index] if scale == "daily" else model.period.months[time_index])
     attrs = {"units": out.unit, "long_name": f"{out.long_name} ({scale}, {when})"}

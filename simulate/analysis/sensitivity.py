@@ -19,13 +19,14 @@ import xarray as xr
 
 from ..engine.compiler import compile_model
 from ..errors import ModelError
+from ..results.progress import task
 from .disclosure import disclosure
 from .groups import input_groups
 from .rank import rank
 from .shapley import shapley
 from .sobol import CONFIDENCE, N_RESAMPLES, check_sobol_samples, sobol
 from .target import target_for
-from .tornado import tornado
+from .tornado import tornado, tornado_work
 
 METHODS = ("sobol", "tornado", "rank", "shapley", "disclosure")
 DEFAULT_SAMPLES = {"sobol": 4096, "tornado": 100_000, "rank": 100_000, "shapley": 1 << 20, "disclosure": 100_000}
@@ -37,7 +38,7 @@ JOINS_CORRELATED = ("sobol", "rank")     # the others analyse each correlated pa
 def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, samples: int | None = None,
                 seed: int = 0, month: str | None = None, daily: bool = False, parameters=None,
                 n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE,
-                by_coordinate: bool = False) -> xr.Dataset:
+                by_coordinate: bool = False, progress: bool | None = None) -> xr.Dataset:
     """Sensitivity of one output to the model's inputs; see the module docstring.
 
     Parameters
@@ -64,6 +65,9 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     by_coordinate : bool
         Rank each coordinate of a parameter over dimensions on its own ("shipped[2024]") instead
         of the parameter as one group ("shipped[*]").
+    progress : bool, optional
+        One bar over every run and model evaluation of the analysis (default: on a terminal or in
+        a notebook; see :func:`simulate.results.progress.task`).
 
     Returns
     -------
@@ -92,16 +96,17 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     groups = input_groups(model, program, join_correlated=method in JOINS_CORRELATED, by_coordinate=by_coordinate)
     chosen = _choose(model, groups, parameters, method)
     started = time.perf_counter()
-    if method == "sobol":
-        ds = sobol(model, program, groups, chosen, target, samples, seed, n_resamples, confidence)
-    elif method == "tornado":
-        ds = tornado(model, program, chosen, target, samples, seed)
-    elif method == "shapley":
-        ds = shapley(model, program, chosen, target, samples, seed, confidence)
-    elif method == "disclosure":
-        ds = disclosure(model, program, chosen, target, samples, seed, n_resamples, confidence)
-    else:
-        ds = rank(model, program, groups, chosen, target, samples, seed)
+    with task(progress, _work(method, program, samples, chosen, target), desc=f"{method} {output}"):
+        if method == "sobol":
+            ds = sobol(model, program, groups, chosen, target, samples, seed, n_resamples, confidence)
+        elif method == "tornado":
+            ds = tornado(model, program, chosen, target, samples, seed)
+        elif method == "shapley":
+            ds = shapley(model, program, chosen, target, samples, seed, confidence)
+        elif method == "disclosure":
+            ds = disclosure(model, program, chosen, target, samples, seed, n_resamples, confidence)
+        else:
+            ds = rank(model, program, groups, chosen, target, samples, seed)
     ds = _sorted(ds, SORT_KEY[method])
     fixed = [g.name for g in groups if g.fixed]
     ds.attrs.update({
@@ -121,6 +126,17 @@ def sensitivity(model, output: str = "energy_kwh", method: str = "sobol", *, sam
     for name in ds.data_vars:
         ds[name].attrs.setdefault("units", "1")
     return ds
+
+
+def _work(method, program, samples, chosen, target) -> int | None:
+    """The samples run plus draws evaluated by ``method`` (None: counted as each piece starts)."""
+    if method == "sobol":      # the A, B and one AB page per group
+        return samples * (len(chosen) + 2)
+    if method == "tornado":    # one kept run, then its draws with nothing fixed and each input at p5 and p95
+        return tornado_work(program, chosen, target, samples)
+    if method == "rank":       # one kept run (and its draws on every day)
+        return samples * (2 if target.daily else 1)
+    return None                # shapley's and disclosure's designs size themselves
 
 
 def _validity(model, method) -> str:

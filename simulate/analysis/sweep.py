@@ -7,9 +7,11 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ModelError
+from ..results.progress import task
 
 
-def sweep(model, parameter: str, values, *, samples: int = 100_000, seed: int = 0, keep: int = 0) -> xr.Dataset:
+def sweep(model, parameter: str, values, *, samples: int = 100_000, seed: int = 0, keep: int = 0,
+          progress: bool | None = None) -> xr.Dataset:
     """The results Dataset of ``model`` with ``parameter`` fixed at each of ``values``.
 
     Every run uses the same seed, so each other input takes the same draws in every run (common
@@ -25,6 +27,8 @@ def sweep(model, parameter: str, values, *, samples: int = 100_000, seed: int = 
         Values in the parameter's unit, each once.
     samples, seed, keep : int
         As in :meth:`simulate.Model.run`.
+    progress : bool, optional
+        One bar over every run of the sweep (default: on a terminal or in a notebook).
 
     Returns
     -------
@@ -42,7 +46,8 @@ def sweep(model, parameter: str, values, *, samples: int = 100_000, seed: int = 
     if len(set(values.tolist())) != len(values):
         raise ModelError("has repeated values", path=model.path, field="values", value=values.tolist(),
                          fix="give each value once")
-    runs = [model.with_fixed({parameter: float(v)}).run(samples=samples, seed=seed, keep=keep) for v in values]
+    with task(progress, len(values) * samples, unit="samples", desc=f"sweep {parameter}"):
+        runs = [model.with_fixed({parameter: float(v)}).run(samples=samples, seed=seed, keep=keep) for v in values]
     dim = xr.DataArray(values, dims=parameter, name=parameter,
                        attrs={"units": params[parameter].unit, "long_name": params[parameter].long_name})
     ds = xr.concat(runs, dim=dim, data_vars="all", coords="minimal", compat="override",

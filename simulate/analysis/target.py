@@ -10,6 +10,7 @@ import numpy as np
 from ..engine.runner import evaluate_draws
 from ..errors import ModelError
 from ..results.dataset import program_dates
+from ..results.progress import advance, expect
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def evaluator(program, target: Target, days: slice | None = None):
     def func(X):
         monthly = np.empty((len(X), 1, one.n_months))
         daily = np.empty((len(X) if target.daily else 0, 1, one.n_days if target.daily else 1))
+        expect(len(X))
         evaluate_draws(one, X, daily, monthly)
+        advance(len(X))
         return daily[:, 0, :] if target.daily else monthly[:, 0, target.month]
     return func
 

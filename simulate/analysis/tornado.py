@@ -34,6 +34,17 @@ def _finite_median(y):
         return np.nanmedian(np.where(np.isfinite(y), y, np.nan), axis=0)
 
 
+def _day_chunks(program, target, samples):
+    """The slices of days a daily tornado evaluates at once (at most TORNADO_CELLS values), else [None]."""
+    step = max(1, TORNADO_CELLS // samples)
+    return [slice(d, d + step) for d in range(0, program.n_days, step)] if target.daily else [None]
+
+
+def tornado_work(program, chosen, target, samples) -> int:
+    """The samples run plus rows of draws evaluated by :func:`tornado` (its progress total)."""
+    return samples * (1 + (1 + 2 * len(chosen)) * len(_day_chunks(program, target, samples)))
+
+
 def tornado(model, program, chosen, target, samples, seed):
     """Median of ``target`` with each chosen input alone at its p5 and p95, the others random on the same draws."""
     model = only_output(model, target)
@@ -41,9 +52,7 @@ def tornado(model, program, chosen, target, samples, seed):
     X = np.asarray(model.run(samples=samples, seed=seed, keep=samples)["inputs"].values)
     # the kept draws are evaluated again with the input's column(s) replaced; days in chunks
     # of at most TORNADO_CELLS values, so memory stays bounded on long periods
-    step = max(1, TORNADO_CELLS // len(X))
-    chunks = [slice(d, d + step) for d in range(0, program.n_days, step)] if target.daily else [None]
-    funcs = [evaluator(program, target, days) for days in chunks]
+    funcs = [evaluator(program, target, days) for days in _day_chunks(program, target, len(X))]
 
     def median_with(values=None):
         Xc = X.copy()

@@ -21,8 +21,12 @@ give the same bits as computing everything in place.
 
 Resolution (:mod:`simulate.spec.calendar`): an output at month resolution is evaluated once per
 month, on the built-ins' month values, and its month is that value times the month's days in the
-period (sum) or the value itself (mean); it has no daily cells. One whose days are a known profile
-of its month (:mod:`.separable`) keeps its exact monthly value either way.
+period (sum) or the value itself (mean); it has no daily cells. At year resolution it is evaluated
+once per year, on the built-ins' year values: its instructions run at a fourth rate, once per
+year, in the month program of the year's first month (registers keep their values through the
+year's other months, whose programs skip them), and each month is the year's value times the
+month's days (sum) or the value itself (mean). One whose days are a known profile of its month
+(:mod:`.separable`) keeps its exact monthly value at every resolution.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..spec.calendar import days_in_month, decimal_year, month_values
+from ..spec.calendar import days_in_month, decimal_year, month_values, year_values
 from ..spec.correlation import cholesky_of, correlated_names
 from ..spec.expressions import children, evaluate, names_in
 from ..spec.model import BUILTIN_NAMES, DAILY_BUILTINS, Derived
@@ -39,8 +43,9 @@ from .encoding import DIRICHLET, OPCODES, TILE, family_code, family_params, gamm
 from .folding import month_series
 from .separable import profile_splits
 
-SAMPLE, MONTH, DAY = 0, 1, 2   # the rates instructions run at
+SAMPLE, YEAR, MONTH, DAY = 0, 1, 2, 3   # the rates instructions run at
 AT_MONTH = "@month"            # suffix of the month-resolution copy of a name (cannot clash with a model's)
+AT_YEAR = "@year"              # suffix of the year-resolution copy
 
 
 class DrawProgram(NamedTuple):
@@ -100,6 +105,7 @@ class Program:
     n_streams: int
     draw_names: tuple           # name of each drawn register, e.g. "pue" or "visits[2023-01]"
     draw_keys: tuple = ()       # (flat parameter or share name, "YYYY-MM" or "") of each draw
+    year_len: tuple = ()        # per month: its program's leading once-per-year instructions (year resolution)
 
     @property
     def n_days(self) -> int:
@@ -164,12 +170,32 @@ class Program:
         return own
 
     def only_days(self, keep) -> "Program":
-        """A copy that evaluates only the days where ``keep`` is True (e.g. one month's days)."""
+        """A copy that evaluates only the days where ``keep`` is True (e.g. one month's days).
+
+        A year's once-per-year instructions run in its first month; when that month is left out,
+        they move to the year's first month kept."""
         keep = np.asarray(keep, dtype=bool)
         e = self.evaluation
         return self.with_evaluation(month_of_day=np.ascontiguousarray(e.month_of_day[keep]),
                                     builtin_val=np.ascontiguousarray(e.builtin_val[:, keep]),
-                                    day_factor=np.ascontiguousarray(e.day_factor[:, keep]))
+                                    day_factor=np.ascontiguousarray(e.day_factor[:, keep]),
+                                    **self._year_programs_for(np.unique(e.month_of_day[keep])))
+
+    def _year_programs_for(self, months) -> dict:
+        """``month_prog``/``month_len`` whose first kept month of each year runs that year's
+        once-per-year instructions (empty when nothing moves)."""
+        e, kept, moves = self.evaluation, {int(m) for m in months}, {}
+        for m in sorted(kept):
+            first = int(np.flatnonzero(e.year_of_month == e.year_of_month[m])[0])
+            if first not in kept and first not in moves.values() and self.year_len and self.year_len[first]:
+                moves[m] = first
+        if not moves:
+            return {}
+        programs = [list(map(tuple, e.month_prog[m, :e.month_len[m]])) for m in range(len(e.month_len))]
+        for m, first in moves.items():
+            programs[m] = programs[first][:self.year_len[first]] + programs[m]
+        month_prog, month_len = _pad(programs)
+        return {"month_prog": month_prog, "month_len": month_len}
 
     def only_outputs(self, indices) -> "Program":
         """A copy computing only the outputs at ``indices``."""
@@ -186,7 +212,8 @@ class Program:
 
     def with_evaluation(self, **changes) -> "Program":
         """A copy whose :class:`EvalProgram` fields are replaced by ``changes``."""
-        return Program(self.draws, self.evaluation._replace(**changes), self.n_streams, self.draw_names, self.draw_keys)
+        return Program(self.draws, self.evaluation._replace(**changes), self.n_streams, self.draw_names, self.draw_keys,
+                       self.year_len)
 
 
 def compile_model(model) -> Program:
@@ -208,10 +235,18 @@ def month_builtin_values(model) -> dict[str, np.ndarray]:
     return month_values(model.period, model.profile.day_share(model.period))
 
 
+def year_builtin_values(model) -> dict[str, np.ndarray]:
+    """Each built-in name's value per month at year resolution: its year's (``spec.calendar.year_values``)."""
+    return year_values(model.period, model.profile.day_share(model.period))
+
+
 class _Compiler:
     def __init__(self, model):
         self.model = model
         self.months = model.period.months
+        years = [m[:4] for m in self.months]
+        self.year_first = [years.index(y) for y in years]   # each month's year's first month
+        self.yearly = any(model.resolution_of(o) == "year" for o in model.outputs)
         self.n_regs = 0
         self.consts: dict[float, int] = {}
         self.const_list: list[tuple[float, int]] = []
@@ -252,8 +287,10 @@ class _Compiler:
                 roots.append(splits[name].base)
             elif daily[o]:
                 roots.append(name)
-            else:   # month resolution: the output's copy on the built-ins' month values, weighted by days
-                roots.append(_at_month(name, derived))
+            else:   # month or year: the output's copy on the built-ins' month (year) values, weighted by days
+                year = model.resolution_of(name) == "year"
+                roots.append(_at_resolution(name, derived, AT_YEAR if year else AT_MONTH,
+                                            BUILTIN_NAMES if year else DAILY_BUILTINS))
                 month_factor[o] = 1.0 if model.outputs[name].aggregate == "mean" else self._days_per_month()
         programs = self._instructions(derived, roots)
         corr_names = correlated_names(model.correlations)
@@ -275,10 +312,10 @@ class _Compiler:
             n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64),
             scratch_size=TILE * max([1] + [2 * int(par[1]) + 1 for code, par in zip(self.codes, self.pars)
                                            if code == DIRICHLET]))
-        month_prog, month_len = _pad(programs[MONTH])
+        month_prog, month_len = _pad([y + m for y, m in zip(programs[YEAR], programs[MONTH])])
         day_prog, day_len = _pad(programs[DAY])
         day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))
-        month_values_ = month_builtin_values(model)
+        month_values_ = self._month_rate_values()
         evaluation = EvalProgram(
             const_reg=np.array([r for _, r in self.const_list], dtype=np.int64),
             const_val=np.array([v for v, _ in self.const_list], dtype=np.float64),
@@ -289,7 +326,7 @@ class _Compiler:
                                  dtype=np.float64).reshape(len(day_builtins), model.period.n_days),
             month_builtin_reg=np.array([reg for _, reg in month_builtins]
                                        + [reg for reg, _ in self.month_fills.values()], dtype=np.int64),
-            month_builtin_val=np.array([month_values_[name.removesuffix(AT_MONTH)] for name, _ in month_builtins]
+            month_builtin_val=np.array([month_values_[name] for name, _ in month_builtins]
                                        + [values for _, values in self.month_fills.values()],
                                        dtype=np.float64).reshape(len(month_builtins) + len(self.month_fills), n_months),
             month_of_day=month_of_day,
@@ -301,7 +338,7 @@ class _Compiler:
             out_daily=daily, day_factor=day_factor, month_factor=month_factor,
             **_period_cells(model, out_names))
         return Program(draws, evaluation, n_streams=copula_stream + 1, draw_names=tuple(self.draw_names),
-                       draw_keys=tuple(self.draw_keys))
+                       draw_keys=tuple(self.draw_keys), year_len=tuple(len(p) for p in programs[YEAR]))
 
     def _days_per_month(self) -> np.ndarray:
         return np.bincount(self.model.period.month_of_day, minlength=len(self.months)).astype(np.float64)
@@ -361,22 +398,37 @@ class _Compiler:
     def _builtins(self):
         """Registers of the built-in names: those that change every day are set by the kernel on each
         day; ``days_in_month`` and the month-resolution values (``decimal_year@month``, ...) once per
-        month. Returns ``([(name, reg)] per day, [(name, reg)] per month)``."""
+        month, as are the year-resolution values (``decimal_year@year``, set in every month to its
+        year's value, read at the once-per-year rate) when some output is evaluated once per year.
+        Returns ``([(name, reg)] per day, [(name, reg)] per month)``."""
         per_day, per_month = [], []
         for name in BUILTIN_NAMES:
             daily = name in DAILY_BUILTINS
             for key, rate, table in ((name, DAY if daily else MONTH, per_day if daily else per_month),
-                                     (name + AT_MONTH, MONTH, per_month)):
+                                     (name + AT_MONTH, MONTH, per_month), (name + AT_YEAR, YEAR, per_month)):
                 if key.endswith(AT_MONTH) and not daily:
                     continue    # days_in_month is the same at both resolutions
+                if key.endswith(AT_YEAR) and not self.yearly:
+                    continue
                 reg = self.new_reg()
                 self.reg_by_month[key] = [reg] * len(self.months)
                 self.level[key] = rate
                 table.append((key, reg))
-        month_values_ = month_builtin_values(self.model)
+        month_values_ = self._month_rate_values()
         for key, _ in per_month:
-            self.month_known[key] = [float(v) for v in month_values_[key.removesuffix(AT_MONTH)]]
+            self.month_known[key] = [float(v) for v in month_values_[key]]
         return per_day, per_month
+
+    def _month_rate_values(self) -> dict[str, np.ndarray]:
+        """The value in each month of every built-in register set once per month, by register name:
+        ``days_in_month``, the month-resolution copies (``decimal_year@month``) and, when some
+        output is evaluated once per year, the year-resolution ones (``decimal_year@year``)."""
+        values = {name + AT_MONTH: v for name, v in month_builtin_values(self.model).items()}
+        values.update({name: values.pop(name + AT_MONTH) for name in BUILTIN_NAMES
+                       if name not in DAILY_BUILTINS})   # days_in_month: the same at both
+        if self.yearly:
+            values.update({name + AT_YEAR: v for name, v in year_builtin_values(self.model).items()})
+        return values
 
     def _profile_outputs(self, out_names, derived):
         """Outputs that are a base fixed within each month times a known daily factor (separable.py).
@@ -406,7 +458,8 @@ class _Compiler:
         needed = _needed(derived, roots)
         order = _topological(derived, needed)
         self.repeated = _repeated_subexpressions(derived[name].node for name in order)
-        programs = {SAMPLE: [[]], MONTH: [[] for _ in self.months], DAY: [[] for _ in self.months]}
+        programs = {SAMPLE: [[]], YEAR: [[] for _ in self.months], MONTH: [[] for _ in self.months],
+                    DAY: [[] for _ in self.months]}
         for name in order:
             self._compile_derived(derived[name], programs)
         return programs
@@ -456,11 +509,24 @@ class _Compiler:
             self.month_known[item.name] = self.month_fills[node][1]
             return
         target = self.new_reg()
-        for m in ([0] if level == SAMPLE else range(len(self.months))):
+        for m in self._months_at(level):
             self.temp_pool_free = list(self.temp_pool)
             self._emit(node, m, level, programs, target)
         self.reg_by_month[item.name] = [target] * len(self.months)
         self.level[item.name] = level
+
+    def _months_at(self, level):
+        """The months whose programs compute a quantity of rate ``level``: the first (once per sample),
+        each year's first (once per year), or every month."""
+        if level == SAMPLE:
+            return [0]
+        if level == YEAR:
+            return sorted(set(self.year_first))
+        return range(len(self.months))
+
+    def _rate_month(self, level, month) -> int:
+        """The month whose program computes a ``level`` quantity read in ``month``."""
+        return 0 if level == SAMPLE else self.year_first[month] if level == YEAR else month
 
     def _emit(self, node, month, level, programs, target=None) -> int:
         """Append instructions computing ``node`` in ``month`` at ``level`` (the rate of the expression
@@ -480,7 +546,7 @@ class _Compiler:
             return folded
         if target is None and (node_level < level or node in self.repeated):
             return self._shared(node, month, node_level, programs, hoisted=node_level < level)
-        out = programs[level][0 if level == SAMPLE else month]
+        out = programs[level][self._rate_month(level, month)]
 
         def emit(child):
             return self._emit(child, month, level, programs)
@@ -528,7 +594,7 @@ class _Compiler:
         first time it is met in ``month`` (once for a per-sample one). A hoisted one runs in an
         earlier program than the code reading it, so every temporary is free for it; a repeated one
         runs in place and leaves the temporaries in use alone."""
-        key = (node, 0 if level == SAMPLE else month)
+        key = (node, self._rate_month(level, month))
         if node not in self.shared:
             self.shared[node] = self.new_reg()
         reg = self.shared[node]
@@ -560,23 +626,25 @@ class _Compiler:
         return target
 
 
-def _at_month(name: str, derived: dict) -> str:
-    """The name of ``name``'s month-resolution copy: every derived quantity on the way that reads a
-    built-in changing within the month gets a copy reading its month value (``decimal_year@month``);
-    ``derived`` gains the copies. Names that do not change within a month are their own copy."""
+def _at_resolution(name: str, derived: dict, suffix: str, changing) -> str:
+    """The name of ``name``'s month- (``suffix`` AT_MONTH) or year-resolution (AT_YEAR) copy: every
+    derived quantity on the way that reads a built-in in ``changing`` (those that change within the
+    time step) gets a copy reading its value at that resolution (``decimal_year@month``);
+    ``derived`` gains the copies. Names that do not change within the step are their own copy."""
     memo: dict[str, str] = {}
+    label = "month resolution" if suffix == AT_MONTH else "year resolution"
 
     def copy(n: str) -> str:
         if n in memo:
             return memo[n]
-        if n in DAILY_BUILTINS:
-            memo[n] = n + AT_MONTH
+        if n in changing:
+            memo[n] = n + suffix
         elif n in derived:
             item = derived[n]
             node = rename(item.node)
-            memo[n] = n if node == item.node else n + AT_MONTH
+            memo[n] = n if node == item.node else n + suffix
             if memo[n] != n:
-                derived[memo[n]] = Derived(memo[n], node, item.text, item.unit, f"{item.long_name}, month resolution")
+                derived[memo[n]] = Derived(memo[n], node, item.text, item.unit, f"{item.long_name}, {label}")
         else:
             memo[n] = n
         return memo[n]

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import ModelError
 from ..plots.atlas import per_query_atlas
 from ..plots.labels import format_number, percentile_of, percentile_text, unit_for_series
+from ..results.progress import task
 from ..spec.reader import load
 from ..units import unit_factor
 from . import arithmetic
@@ -236,7 +237,8 @@ def model_files(priors) -> list:
     return paths
 
 
-def write_atlas(out, priors=("priors",), *, samples: int = 20_000, seed: int = 0, command_line: str | None = None) -> Path:
+def write_atlas(out, priors=("priors",), *, samples: int = 20_000, seed: int = 0, command_line: str | None = None,
+                progress: bool | None = None) -> Path:
     """Build the atlas of the model files ``priors`` into folder ``out``.
 
     Parameters
@@ -250,6 +252,8 @@ def write_atlas(out, priors=("priors",), *, samples: int = 20_000, seed: int = 0
         Each model's run (every draw kept for percentiles).
     command_line : str, optional
         The command shown on the page as the way to regenerate it.
+    progress : bool, optional
+        One bar over every model's run (default: on a terminal or in a notebook).
 
     Returns
     -------
@@ -264,7 +268,8 @@ def write_atlas(out, priors=("priors",), *, samples: int = 20_000, seed: int = 0
                          fix="give a folder path (it is created if missing)")
     paths = model_files(priors)
     command_line = command_line or f"simulate atlas --out {out} --samples {samples} --seed {seed}"
-    rows = build(paths, samples, seed)
+    with task(progress, samples * len(paths), unit="samples", desc="atlas"):   # one run per model file
+        rows = build(paths, samples, seed)
     chart = per_query_rows(rows)
     png = svg = None
     title = ("Published energy per query or item (markers) in front of our 90% band and median for the same quantity "

@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import ModelError
 from ..results.files import check_target, remove_stale, temporary_sibling, umask_mode
 from ..results.netcdf import save_netcdf
+from ..results.progress import task
 from ..spec.reader import load
 from .compute import compute
 from .figures import make_figures
@@ -81,7 +82,7 @@ def check_out_folder(out: Path, force: bool = False):
 
 
 def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, command_line: str | None = None,
-                 force: bool = False) -> Path:
+                 force: bool = False, progress: bool | None = None) -> Path:
     """Build the report of model file ``priors`` into folder ``out`` (replaced as a whole, atomically).
 
     Parameters
@@ -96,6 +97,8 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         The command shown in the report as the way to regenerate it.
     force : bool
         Replace ``out`` even when it is not empty and not a previous report (its files are deleted).
+    progress : bool, optional
+        One bar over every run of the report (default: on a terminal or in a notebook).
 
     Returns
     -------
@@ -111,7 +114,8 @@ def write_report(priors, out, *, samples: int = 1_000_000, seed: int = 0, comman
         recover_folder(out)
     model = load(priors)
     command_line = command_line or f"simulate report {priors} --out {out} --samples {samples} --seed {seed}"
-    report = prepare(model, samples, seed)
+    with task(progress, None, unit="samples", desc=f"report {model.name}"):   # grows as each run starts
+        report = prepare(model, samples, seed)
     with _unwritable_is_bad_input(out):
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_sibling(out, folder=True)

@@ -20,7 +20,7 @@ from ..engine.runner import (
 )
 from ..errors import ModelError
 from .dataset import build_dataset
-from .progress import progress_bar, timed_reductions
+from .progress import current, progress_bar, timed_reductions
 
 MAX_SEED = 2**63 - 1             # seeds are stored as a netCDF int64 attribute
 MAX_KEPT_BYTES = 2 * 2**30       # per-sample draws kept in memory (keep=...)
@@ -41,7 +41,11 @@ def run_model(model, *, samples: int, seed: int, keep: int = 0, progress=None, r
     keep = min(int(keep), stages[-1])
     _check_kept(model, program, keep)
     kept = Kept.empty(program, kept_rows(keep, stages[-1]))
-    bar = _Progress(model, stages[-1], progress_bar(progress, stages[-1]))
+    outer = current()   # inside an analysis: count into its bar (see simulate.results.progress.task)
+    if outer is not None:
+        outer.expect(stages[-1])
+    bar = _Progress(model, stages[-1], progress_bar(progress, stages[-1]) if outer is None else outer.bar,
+                    owned=outer is None)
     reductions = timed_reductions(bar.bar) if bar.bar is not None and client is None else reductions_for(client)
     error, where = np.nan, None
     try:
@@ -110,9 +114,10 @@ class _Progress:
     machine (the first may include compiling the kernel), warns when the rest of the run will take
     longer than ESTIMATE_AFTER_S."""
 
-    def __init__(self, model, total, bar):
-        self.model, self.total, self.bar = model, total, bar
+    def __init__(self, model, total, bar, owned=True):
+        self.model, self.total, self.bar, self.owned = model, total, bar, owned
         self.done, self.calls, self.mark = 0, 0, None
+        self.shown_total = total     # the part of bar.total that is this run's (a bar may be shared)
 
     def update(self, n):
         self.done += n
@@ -135,12 +140,18 @@ class _Progress:
 
     def refresh(self):
         if self.bar is not None:
-            self.bar.total = self.total
+            self._show_total(self.total)
             self.bar.refresh()
+
+    def _show_total(self, total):
+        self.bar.total += total - self.shown_total
+        self.shown_total = total
 
     def close(self):
         if self.bar is not None:
-            self.bar.close()
+            self._show_total(self.done)    # a run stopped early (rtol) did less than it expected
+            if self.owned:
+                self.bar.close()
 
 
 def _duration(seconds: float) -> str:

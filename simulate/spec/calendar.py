@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-RESOLUTIONS = ("day", "month")   # the time steps expressions can be evaluated at
+RESOLUTIONS = ("day", "month", "year")   # the time steps expressions can be evaluated at
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,9 @@ class Period:
 
     ``resolution = "day"`` evaluates every expression once per day; ``"month"`` once per month, with
     the built-in names at their month values (:func:`month_values`) and each month weighted by its
-    days in the period: a month's total is its value times those days.
+    days in the period: a month's total is its value times those days; ``"year"`` once per calendar
+    year, with the built-ins at their year values (:func:`year_values`): each month of the year
+    takes the year's value times its own days, so a year's total is its value times its days.
     """
 
     start: dt.date
@@ -121,3 +123,33 @@ def month_values(period: Period, day_share: np.ndarray) -> dict[str, np.ndarray]
             "days_in_month": np.array([_stdlib_calendar.monthrange(d.year, d.month)[1] for d in starts], dtype=float),
             "days_since_start": middle,
             "decimal_year": np.array([d.year for d in starts]) + (day_of_year + days / 2.0) / year_days}
+
+
+def year_values(period: Period, day_share: np.ndarray) -> dict[str, np.ndarray]:
+    """Each built-in name at year resolution: for each month of the period, its year's value (float64).
+
+    A year is its days in the period. ``decimal_year`` and ``days_since_start`` are read at the
+    middle of those days (a day's own value is read at its start); ``day_share`` is their mean
+    share, so that value times the year's days is the year's part of the monthly totals;
+    ``days_in_month`` is the mean length of the year's calendar months in the period, so a monthly
+    quantity over ``days_in_month`` summed over a year of whole months is its yearly total, exactly.
+    """
+    month_of_day = period.month_of_day
+    months = period.months
+    years = np.array([int(m[:4]) for m in months])
+    year_of_day = years[month_of_day]
+    first_days = period.dates[np.searchsorted(month_of_day, np.arange(len(months)))].astype(object)
+    lengths = np.array([_stdlib_calendar.monthrange(d.year, d.month)[1] for d in first_days], dtype=float)
+    values = {name: np.empty(len(months)) for name in ("day_share", "days_in_month", "days_since_start",
+                                                        "decimal_year")}
+    for year in np.unique(years):
+        in_year = np.flatnonzero(year_of_day == year)
+        first, days = in_year[0], float(len(in_year))
+        start = period.dates[first].astype(object)
+        year_days = 366.0 if _stdlib_calendar.isleap(int(year)) else 365.0
+        of_year = years == year
+        values["day_share"][of_year] = day_share[in_year].mean()
+        values["days_in_month"][of_year] = lengths[of_year].mean()
+        values["days_since_start"][of_year] = first + days / 2.0
+        values["decimal_year"][of_year] = year + (start.timetuple().tm_yday - 1 + days / 2.0) / year_days
+    return values

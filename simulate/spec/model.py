@@ -118,7 +118,7 @@ class Model:
                          max_samples=max_samples, client=client)
 
     def calibrate(self, samples: int = 200_000, seed: int = 0, *, observations=None, reconcile=None,
-                  keep: int = 10_000):
+                  keep: int = 10_000, progress: bool | None = None):
         """Prior and posterior distributions on the same draws (a ``stage`` dimension).
 
         Parameters
@@ -131,6 +131,8 @@ class Model:
             Instead of the file's ``[reconcile]``.
         keep : int
             Draws returned with their importance weights (``weight(sample)``).
+        progress : bool, optional
+            One bar over the whole calibration (default: on a terminal or in a notebook).
 
         Returns
         -------
@@ -141,7 +143,7 @@ class Model:
         from ..analysis.calibration import calibrate  # facade
 
         return calibrate(self, samples=samples, seed=seed, observations=observations, reconcile=reconcile,
-                         keep=keep)
+                         keep=keep, progress=progress)
 
     def sensitivity(self, output: str = "energy_kwh", method: str = "sobol", **options):
         """Rank the inputs by their effect on ``output``.
@@ -155,7 +157,7 @@ class Model:
             Spearman rank correlations, Shapley effects (valid under correlations), or the band
             left once each input (and pair of the best) is known exactly.
         **options
-            ``samples``, ``seed``, ``month`` ("YYYY-MM"), ``daily``, ``parameters``; see
+            ``samples``, ``seed``, ``month`` ("YYYY-MM"), ``daily``, ``parameters``, ``progress``; see
             :func:`simulate.analysis.sensitivity.sensitivity`.
 
         Returns
@@ -167,7 +169,8 @@ class Model:
 
         return sensitivity(self, output, method, **options)
 
-    def sweep(self, parameter: str, values, *, samples: int = 100_000, seed: int = 0, keep: int = 0):
+    def sweep(self, parameter: str, values, *, samples: int = 100_000, seed: int = 0, keep: int = 0,
+              progress: bool | None = None):
         """The results Dataset along a new dimension ``parameter``, fixed at each of ``values``.
 
         Parameters
@@ -178,6 +181,8 @@ class Model:
             The values to fix it at, each once.
         samples, seed, keep : int
             As in :meth:`run`; every value uses the same seed (common random numbers).
+        progress : bool, optional
+            One bar over every run (default: on a terminal or in a notebook).
 
         Returns
         -------
@@ -186,7 +191,7 @@ class Model:
         """
         from ..analysis.sweep import sweep  # facade
 
-        return sweep(self, parameter, values, samples=samples, seed=seed, keep=keep)
+        return sweep(self, parameter, values, samples=samples, seed=seed, keep=keep, progress=progress)
 
     def with_scenario(self, name: str) -> "Model":
         """This model with the named scenario's parameters fixed at its values.

@@ -163,6 +163,7 @@ class _Reader:
                       derived=derived, outputs=outputs, scenarios=scenarios, correlations=correlations,
                       dimensions=self.dims, shares=shares, datasets=tuple(sorted(self.datasets)))
         self.check_once_outputs(model)
+        self.check_year_outputs(model)
         check_units(model)
         return self.calibration(doc, model)
 
@@ -227,14 +228,15 @@ class _Reader:
         return Period(dates["start"], dates["end"], self.resolution(table, "period.resolution", "day"))
 
     def resolution(self, table, field, default):
-        """``resolution = "day"`` or ``"month"``: the time step expressions are evaluated at."""
+        """``resolution = "day"``, ``"month"`` or ``"year"``: the time step expressions are evaluated at."""
         if "resolution" not in table:
             return default
         value = table["resolution"]
         if value not in RESOLUTIONS:
             self.fail(f"must be one of {', '.join(RESOLUTIONS)}", field, value,
                       'write resolution = "month" to evaluate once per month (each month weighted by its days), '
-                      'or "day" for daily distributions')
+                      '"year" once per year (each month its year\'s value times its days), or "day" for daily '
+                      'distributions')
         return value
 
     def profile(self, table):
@@ -713,6 +715,29 @@ class _Reader:
                 self.fail("a one-off total cannot change with the day or month", f"outputs.{out.of or out.name}.aggregate",
                           "once", "use aggregate = \"sum\" for a daily flow, or build it from quantities fixed over "
                           "the period")
+
+    def check_year_outputs(self, model):
+        """An output evaluated once per year (``resolution = "year"``) cannot read a draw that changes
+        by month: its months are its year's value spread by days."""
+        flat = model.flat
+        monthly = {p.name for p in flat.parameters.values() if p.varies_by_month}
+        found = {}
+
+        def monthly_input(name):
+            if name not in found:
+                item = flat.derived.get(name)
+                found[name] = name if name in monthly else next(
+                    (m for m in (monthly_input(n) for n in names_in(item.node)) if m), None) if item else None
+            return found[name]
+
+        for out in flat.outputs.values():
+            reads = monthly_input(out.name) if model.resolution_of(out.name) == "year" else None
+            if reads:
+                own = (model.outputs.get(out.of or out.name) or out).resolution
+                self.fail(f"output {out.of or out.name} reads {reads}, which is drawn month by month; at year "
+                          "resolution each year is evaluated once", f"outputs.{out.of or out.name}.resolution"
+                          if own else "period.resolution", "year",
+                          'use resolution = "month", or give the parameter one value per year (dims = ["year"])')
 
     def correlations(self, entries, parameters):
         """``[[correlations]]``: rank correlations between sampled parameters, pair by pair or as a

@@ -25,6 +25,7 @@ import sys
 from dataclasses import dataclass, field
 
 from ..errors import Location
+from .calendar import RESOLUTIONS
 
 # -- limits ------------------------------------------------------------------------------------------
 MAX_FILE_BYTES = 4 * 1024 * 1024    # the shipped models are 13-21 kB
@@ -399,7 +400,10 @@ DERIVED = OneOf((EXPRESSION, Table({"expr": EXPRESSION, "unit": UNIT, "long_name
                                     "rationale": TEXT, "dims": DIMS})),
                 "an expression or a table with expr", '"visits * queries_per_visit"')
 AGGREGATE = Text(20, example='"sum"')
-RESOLUTION = Text(20, example='"month"')
+RESOLUTION = Text(20, pattern=re.compile("|".join(RESOLUTIONS)), example='"month"',
+                  problem=f"must be one of {', '.join(RESOLUTIONS)}",
+                  fix='write resolution = "month" (once per month), "year" (once per year, each month its '
+                      'year\'s value times its days) or "day" (daily distributions)')
 OUTPUT = OneOf((AGGREGATE, Table({"aggregate": AGGREGATE, "unit": UNIT, "long_name": SHORT, "description": TEXT,
                                    "label": SHORT, "by": DIMS, "total": Text(20, example='"sum"'),
                                    "resolution": RESOLUTION, "boundary": NAME_TEXT, "accounting": NAME_TEXT,

@@ -5,9 +5,15 @@ LocalCluster. ``python -m pytest -m "not slow and not dask"`` is the fast suite.
 """
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")   # figures render off screen; set before matplotlib loads
+# memos (simulate.user_cache) go to a folder of this session, removed at exit: no test reads another's
+os.environ["SIMULATE_CACHE_DIR"] = _CACHE = tempfile.mkdtemp(prefix="simulate-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

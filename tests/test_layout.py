@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "simulate"
 # Stages in dataflow order; a module may import its own stage or an earlier one.
-STAGES = ("_version", "errors", "units", "spec", "engine", "results", "analysis", "plots", "report", "cli")
+STAGES = ("_version", "errors", "units", "user_cache", "spec", "engine", "results", "analysis", "plots", "report", "cli")
 FACADE = {("simulate.spec.model", "simulate.results.run"), ("simulate.spec.model", "simulate.analysis.calibration"),
           ("simulate.spec.model", "simulate.analysis.sensitivity"), ("simulate.spec.model", "simulate.analysis.sweep")}
 

@@ -11,7 +11,8 @@ import functools
 import math
 
 import numpy as np
-from scipy import special
+
+from .. import user_cache
 
 # Distribution families as the kernel draws them.
 FIXED, UNIFORM, TRIANGULAR, TABULATED, NORMAL, LOGNORMAL, DISCRETE, DIRICHLET = range(8)
@@ -61,8 +62,8 @@ def family_params(dist, table: list[float]) -> list[float]:
             table.extend(quantile_table(dist.to_scipy()).tolist())
         return [float(offset)]
     if dist.family == "normal":
-        cdf_lo = special.ndtr((p.get("lower", -math.inf) - p["mean"]) / p["sd"])
-        cdf_hi = special.ndtr((p.get("upper", math.inf) - p["mean"]) / p["sd"])
+        cdf_lo = _ndtr((p.get("lower", -math.inf) - p["mean"]) / p["sd"])
+        cdf_hi = _ndtr((p.get("upper", math.inf) - p["mean"]) / p["sd"])
         return [p["mean"], p["sd"], float(cdf_lo), float(cdf_hi)]
     if dist.family == "lognormal":
         return [p["mu"], p["sigma"]]
@@ -73,6 +74,15 @@ def family_params(dist, table: list[float]) -> list[float]:
         table.extend(np.cumsum(weights / weights.sum()).tolist())
         return [float(offset), float(len(weights))]
     raise AssertionError(dist.family)
+
+
+def _ndtr(x: float) -> float:
+    """``scipy.special.ndtr`` (the normal CDF); scipy is imported only for a finite truncation bound."""
+    if math.isinf(x):
+        return 0.0 if x < 0 else 1.0     # what ndtr gives at -inf and inf
+    from scipy import special
+
+    return float(special.ndtr(x))
 
 
 def beta_quantile_table(a: float, b: float, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
@@ -114,6 +124,8 @@ def _mixture_table(key, law) -> np.ndarray:
 
 def _frozen_table(law) -> np.ndarray:
     """Any law with ``ppf`` and ``isf`` at the grid (the upper half from ``isf``: full precision in the tail)."""
+    from scipy import special
+
     z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
     lower = z <= 0
     values = np.empty_like(z)
@@ -126,8 +138,27 @@ def _frozen_table(law) -> np.ndarray:
 def _cached_table(name: str, args: tuple, loc: float, scale: float) -> np.ndarray:
     """Tabulated by law and parameters: a model is compiled on every run, sensitivity runs many.
 
-    The upper half uses the survival function so that tails keep full precision.
+    Remembered in the user cache folder too (:mod:`simulate.user_cache`, keyed by the law, its
+    parameters, the grid, this module's code and scipy's version), so a warm ``simulate check``
+    does not import scipy.special (0.3-0.5 s) to tabulate what it tabulated before.
     """
+    key = user_cache.digest("quantile table", name, repr(args), repr(loc), repr(scale), QTABLE_KNOTS, QTABLE_Z,
+                            user_cache.source_digest("engine/encoding.py"), user_cache.version_of("scipy"))
+    memo = user_cache.read(TABLE_MEMO, key)
+    if memo is not None and len(memo) == QTABLE_KNOTS * 8:
+        return np.frombuffer(memo, dtype="<f8").copy()
+    values = _tabulate(name, args, loc, scale)
+    user_cache.write(TABLE_MEMO, key, values.astype("<f8").tobytes())
+    return values
+
+
+TABLE_MEMO = "quantile-tables"
+
+
+def _tabulate(name: str, args: tuple, loc: float, scale: float) -> np.ndarray:
+    """The upper half uses the survival function so that tails keep full precision."""
+    from scipy import special
+
     z = np.linspace(-QTABLE_Z, QTABLE_Z, QTABLE_KNOTS)
     lower = z <= 0
     p_low, q_high = special.ndtr(z[lower]), special.ndtr(-z[~lower])   # norm.cdf and norm.sf

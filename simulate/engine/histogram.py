@@ -27,8 +27,8 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import _ufuncs as scipy_ufuncs   # for the binomial quantile: scipy.stats takes 1 s to import
 
+from .. import user_cache
 from .encoding import KEY_SHIFT
 
 QUANTILES = (0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975)   # reported for every output and time
@@ -251,6 +251,23 @@ def order_statistic_ranks(n: int, quantiles, level: float = CI_LEVEL):
 
 @functools.lru_cache(maxsize=1024)
 def _ranks(n: int, quantiles: tuple, level: float):
+    """Remembered in the user cache folder too (:mod:`simulate.user_cache`, keyed by the arguments,
+    this module's code and scipy's version): a warm run does not import scipy.special (0.3-0.5 s)."""
+    key = user_cache.digest("order-statistic ranks", n, repr(quantiles), repr(level),
+                            user_cache.source_digest("engine/histogram.py"), user_cache.version_of("scipy"))
+    memo = user_cache.read(RANKS_MEMO, key)
+    if memo is not None and len(memo) == 16 * len(quantiles):
+        low, high = np.frombuffer(memo, dtype="<i8").reshape(2, len(quantiles)).astype(np.int64)
+        return low, high
+    low, high = _binomial_ranks(n, quantiles, level)
+    user_cache.write(RANKS_MEMO, key, np.stack([low, high]).astype("<i8").tobytes())
+    return low, high
+
+
+RANKS_MEMO = "order-statistic-ranks"
+
+
+def _binomial_ranks(n: int, quantiles: tuple, level: float):
     p = np.asarray(quantiles, dtype=float)
     tail = (1.0 - level) / 2.0
     low = binomial_ppf(tail, n, p)                 # 1-based rank l
@@ -264,6 +281,8 @@ def binomial_ppf(q: float, n: int, p):
     It is the ufunc ``binom.ppf`` calls there (Boost's binomial quantile, rounded up to an integer),
     without importing scipy.stats; tests/engine/test_histogram_ppf.py checks the two agree.
     """
+    from scipy.special import _ufuncs as scipy_ufuncs   # scipy.stats takes 1 s to import, scipy.special 0.3 s
+
     return scipy_ufuncs._binom_ppf(q, float(n), np.asarray(p, dtype=float))
 
 

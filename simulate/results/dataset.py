@@ -23,8 +23,11 @@ from ..engine.histogram import (
     scaled_cell,
 )
 from ..spec.grid_data import DATASETS
+from . import lazy_duck_arrays
 from .cf import cell_methods, time_bounds
 from .provenance import provenance
+
+lazy_duck_arrays.install()    # a Dataset of numpy arrays imports neither dask.array nor pint
 
 SCALES = ("daily", "monthly", "yearly", "total")   # the cells of every output, in the kernel's order
 SCALE_DIMS = {"daily": ("date",), "monthly": ("month",), "yearly": ("year",), "total": ()}

@@ -242,20 +242,25 @@ def _from_percentiles(family: str, v: dict, keys: list, fail) -> dict:
         lo, hi = x - la / 100 * width, y + (100 - lb) / 100 * width
         lo, hi = (math.exp(lo), math.exp(hi)) if family == "loguniform" else (lo, hi)
         return {**rest, "min": lo, "max": hi}
-    from scipy import special   # ndtri is scipy.stats.norm.ppf; imported only for such percentiles
-
     if la + lb == 100:       # symmetric: the centre is the midpoint (p5/p95 as ever)
-        z = Z95 if lb == 95 else float(special.ndtri(lb / 100))   # scipy.stats.norm.ppf
+        z = Z95 if lb == 95 else _ndtri(lb / 100)
         x, y = (math.log(a), math.log(b)) if family == "lognormal" else (a, b)
         centre, spread = (x + y) / 2, (y - x) / (2 * z)
     else:
-        za, zb = float(special.ndtri(la / 100)), float(special.ndtri(lb / 100))
+        za, zb = _ndtri(la / 100), _ndtri(lb / 100)
         x, y = (math.log(a), math.log(b)) if family == "lognormal" else (a, b)
         spread = (y - x) / (zb - za)
         centre = x - za * spread
     if family == "lognormal":
         return {**rest, "mu": centre, "sigma": spread}
     return {**rest, "mean": centre, "sd": spread}
+
+
+def _ndtri(p: float) -> float:
+    """``scipy.stats.norm.ppf(p)`` (scipy.special is imported only for percentiles other than p5/p95)."""
+    from scipy import special
+
+    return float(special.ndtri(p))
 
 
 def _mixture(spec: dict, path, field: str, fail) -> Distribution:

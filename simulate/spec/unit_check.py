@@ -21,12 +21,17 @@ Every name has a unit (its declared ``unit``, or the one its suffix implies); pi
 * ``dimensionless(x)`` marks a factor whose units are dropped on purpose, e.g. a ramp in years
   used as a fraction: ``shipped * dimensionless(min(max(t - cohort, 0), 1))``. It counts as a
   plain number, and what is inside it is not checked.
+
+A model whose units add up is remembered (:mod:`simulate.user_cache`, keyed by every expression
+and unit the check reads, the code of ``simulate.spec`` and pint's version), so a warm start does
+not import pint; a model that fails is checked, and refused, every time.
 """
 from __future__ import annotations
 
 import functools
 import re
 
+from .. import user_cache
 from ..errors import ModelError
 from .expressions import REDUCTIONS, parse_expression, to_text
 
@@ -85,9 +90,39 @@ def check_units(model):
     model : simulate.Model
         A model as read (dimensions not unrolled).
     """
+    key = memo_key(model)
+    if user_cache.read(MEMO, key) is not None:
+        return
     checker = _Checker(model)
     for name in model.derived:
         checker.unit_of(name)
+    user_cache.write(MEMO, key)
+
+
+MEMO = "unit-check"
+
+
+def memo_key(model) -> str:
+    """What the verdict of :func:`check_units` depends on, hashed: each derived quantity's expression
+    and declared unit, the unit of every other name the expressions use, the numeric dimensions, the
+    code of ``simulate.spec`` (this checker, the expression parser) and pint's version."""
+    used = set()
+    for name, derived in model.derived.items():     # the names the checker below reads, parsed as it parses
+        _names(parse_expression(derived.text, path=model.path, field=f"derived.{name}", keep_marks=True), used)
+    units = sorted((name, str(model.unit_of(name))) for name in used - set(model.derived))
+    numeric = sorted(d.name for d in model.dimensions.values() if d.numeric)
+    parts = [(d.name, d.text, str(d.unit)) for d in model.derived.values()]
+    return user_cache.digest(repr(parts), repr(units), repr(numeric), user_cache.source_digest("spec", "units.py"),
+                             user_cache.version_of("pint"))
+
+
+def _names(node, into: set) -> None:
+    if node[0] == "name" and len(node) == 2 and isinstance(node[1], str):
+        into.add(node[1])
+        return
+    for child in node[1:]:
+        if isinstance(child, tuple) and child and isinstance(child[0], str):
+            _names(child, into)
 
 
 class _Checker:

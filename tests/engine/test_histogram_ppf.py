@@ -22,3 +22,25 @@ def test_ranks_are_the_binomial_order_statistics_of_david_and_nagaraja():
         low, high = order_statistic_ranks(n, quantiles)
         np.testing.assert_array_equal(low, np.clip(stats.binom.ppf(tail, n, quantiles) - 1, 0, n - 1))
         np.testing.assert_array_equal(high, np.clip(stats.binom.ppf(1 - tail, n, quantiles), 0, n - 1))
+
+
+def test_remembered_ranks_are_the_binomial_ones_and_a_damaged_memo_is_computed_again(tmp_path, monkeypatch):
+    """The ranks are remembered in the user cache folder (a warm run does not import scipy.special)."""
+    from simulate.engine import histogram
+
+    monkeypatch.setenv("SIMULATE_CACHE_DIR", str(tmp_path))
+    quantiles, tail = [0.025, 0.5, 0.975], (1 - CI_LEVEL) / 2
+    expected = (np.clip(stats.binom.ppf(tail, 12_345, quantiles) - 1, 0, 12_344),
+                np.clip(stats.binom.ppf(1 - tail, 12_345, quantiles), 0, 12_344))
+    for damage in (None, b"\0" * 5):
+        histogram._ranks.cache_clear()
+        order_statistic_ranks(12_345, quantiles)                 # computed (or found) and remembered
+        (memo,) = (tmp_path / histogram.RANKS_MEMO).iterdir()
+        if damage:
+            memo.write_bytes(damage)
+        histogram._ranks.cache_clear()
+        low, high = order_statistic_ranks(12_345, quantiles)     # read from the folder (or computed again)
+        np.testing.assert_array_equal(low, expected[0])
+        np.testing.assert_array_equal(high, expected[1])
+        assert low.dtype == high.dtype == np.int64
+    histogram._ranks.cache_clear()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 import simulate
+from simulate import user_cache
+from simulate.spec import unit_check
 from simulate.spec.unit_check import quantity
 from tests.helpers import PRIORS, load_text
 
@@ -121,3 +123,84 @@ def test_display_units_as_pint_reads_them():
     assert quantity("FLOP/(parameter*token)").dimensionless
     assert quantity("thousand m³").to("m**3").magnitude == pytest.approx(1000)
     assert quantity("Wh/query").to("J").magnitude == pytest.approx(3600)
+
+
+# -- the memo of a passed check (simulate.user_cache): a warm start does not import pint -----------------
+GOOD = 'energy_kwh = "visits * day_share * per_query_kwh"'
+BAD = 'energy_kwh = "visits * day_share * per_query_kwh + visits"'
+
+
+@pytest.fixture
+def memo_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SIMULATE_CACHE_DIR", str(folder))
+    return folder / unit_check.MEMO
+
+
+def test_a_passed_check_is_remembered_under_the_key_of_what_it_read(tmp_path, memo_dir):
+    m = model(tmp_path, GOOD)
+    assert [p.name for p in memo_dir.iterdir()] == [unit_check.memo_key(m)]
+
+
+def test_a_remembered_verdict_is_used_instead_of_checking_again(tmp_path, memo_dir, monkeypatch):
+    model(tmp_path, GOOD)
+
+    def no_check(*args):
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(unit_check._Checker, "unit_of", no_check)
+    model(tmp_path, GOOD)                               # the memo answers
+    with pytest.raises(AssertionError, match="checked again"):
+        model(tmp_path, GOOD.replace("visits *", "2 * visits *"))   # another expression: another key
+
+
+def test_a_changed_file_is_checked_again_and_refused_with_the_same_error(tmp_path, memo_dir):
+    with pytest.raises(simulate.ModelError) as fresh:
+        model(tmp_path, BAD)
+    assert not memo_dir.exists()                         # a refused model is never remembered
+    model(tmp_path, GOOD)                                # remembered...
+    with pytest.raises(simulate.ModelError) as after:    # ...and the file edited back to the bad expression
+        model(tmp_path, BAD)
+    assert str(after.value) == str(fresh.value)
+    assert len(list(memo_dir.iterdir())) == 1
+
+
+def test_a_changed_unit_of_a_used_parameter_is_checked_again(tmp_path, memo_dir):
+    model(tmp_path, GOOD)
+    text = BASE.format(derived=GOOD, outputs='energy_kwh = "sum"').replace('unit = "visits/month"', 'unit = "L"')
+    with pytest.raises(simulate.ModelError, match=r"gives kWh·l \(length\^5 x mass\) but energy_kwh is declared in kWh"):
+        load_text(tmp_path, text)
+
+
+def test_a_change_to_the_checker_or_pint_is_a_new_key(tmp_path, memo_dir, monkeypatch):
+    m = model(tmp_path, GOOD)
+    key = unit_check.memo_key(m)
+    monkeypatch.setattr(user_cache, "version_of", lambda name: "0.0-another")
+    assert unit_check.memo_key(m) != key
+    monkeypatch.undo()
+    monkeypatch.setattr(user_cache, "source_digest", lambda *paths: "another checker")
+    assert unit_check.memo_key(m) != key
+
+
+def test_memos_off_or_an_unwritable_cache_still_check_every_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIMULATE_CACHE_DIR", "")
+    model(tmp_path, GOOD)
+    with pytest.raises(simulate.ModelError, match="adds"):
+        model(tmp_path, BAD)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    monkeypatch.setenv("SIMULATE_CACHE_DIR", str(blocker))
+    model(tmp_path, GOOD)
+    model(tmp_path, GOOD)
+    with pytest.raises(simulate.ModelError, match="adds"):
+        model(tmp_path, BAD)
+    assert blocker.read_text() == "a file where the cache folder would go"
+
+
+def test_the_memo_folder_keeps_at_most_max_entries(tmp_path, memo_dir, monkeypatch):
+    monkeypatch.setattr(user_cache, "MAX_ENTRIES", 4)
+    for k in range(7):
+        model(tmp_path, GOOD.replace("visits *", f"{k + 1} * visits *"))
+        assert len(list(memo_dir.iterdir())) <= 4
+    assert unit_check.memo_key(model(tmp_path, GOOD.replace("visits *", "7 * visits *"))) in {
+        p.name for p in memo_dir.iterdir()}

@@ -115,13 +115,3 @@ def point_value(model, name: str, scenario: str | None = None) -> float:
         raise ValueError(f"{name} is neither fixed nor set by scenario {scenario}")
     return float(param.dist.params["value"])
 
-
-def from_python(inner):
-    """A Python-callable shim around a kernel function compiled without a Python entry point
-    (``no_cpython_wrapper``: only the kernel's entry point has one, to keep the first compile short)."""
-    from numba import njit
-
-    arguments = ", ".join(f"a{i}" for i in range(inner.py_func.__code__.co_argcount))
-    namespace = {"inner": inner}
-    exec(f"def shim({arguments}):\n    return inner({arguments})", namespace)
-    return njit(namespace["shim"])

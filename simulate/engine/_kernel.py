@@ -59,7 +59,6 @@ from .numba_cache import ensure_cache_dir
 ensure_cache_dir(__file__)
 # One place for speed flags. error_model="numpy": x/0 gives inf or nan (counted, never raised).
 JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
-INNER = dict(JIT, no_cpython_wrapper=True)   # called only from compiled code: no Python entry to build
 ABS_MASK = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
@@ -69,7 +68,7 @@ U_MIN = 2.0 ** -1074      # the smallest positive double
 SQRT_HALF = math.sqrt(0.5)
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _fill_uniform(s, out, n):
     """Fill ``out[:n]`` with doubles in the open interval (0, 1): ``n`` xoshiro256** steps on the
     state ``s`` (uint64[4], advanced in place). The state is held in locals for the loop."""
@@ -94,7 +93,7 @@ def _fill_uniform(s, out, n):
 P_LOW = 0.02425  # Acklam's boundary between the central region and the tails
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _ndtri_central(p):
     """Acklam's rational function for the central region ``P_LOW <= p <= 1 - P_LOW``."""
     q = p - 0.5
@@ -105,7 +104,7 @@ def _ndtri_central(p):
               + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0)
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _ndtri(p):
     """Standard normal inverse CDF (Acklam's rational approximation, relative error < 1.2e-9)."""
     if p < P_LOW:
@@ -119,7 +118,7 @@ def _ndtri(p):
     return _ndtri_central(p)
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _fill_ndtri(u, z, n):
     """``z[:n] = _ndtri(u[:n])``, bit for bit: the central function over the whole row (no branch,
     no call: LLVM vectorises it), then the tails (4.85% of uniforms) redone one by one. Vector
@@ -132,7 +131,7 @@ def _fill_ndtri(u, z, n):
             z[i] = _ndtri(p)
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _tabulated(table, offset, z):
     """The quantile function tabulated at ``QTABLE_KNOTS`` normal scores, read at score ``z``."""
     pos = (z + QTABLE_Z) * ((QTABLE_KNOTS - 1) / (2.0 * QTABLE_Z))
@@ -147,7 +146,7 @@ def _tabulated(table, offset, z):
 
 # Draws are made in passes over a tile's row (uniforms, then normal scores, then the transform),
 # each a simple loop; uniform i of a slot's stream always goes to sample i, as drawn one by one.
-@njit(**INNER)
+@njit(**JIT)
 def _from_uniforms(code, par, table, out, scratch, n):
     """``out[:n]``: uniforms in (0, 1) -> draws of a family that reads uniforms (uniform, triangular,
     truncated normal, discrete), in place; ``scratch`` holds ``n`` doubles."""
@@ -181,7 +180,7 @@ def _from_uniforms(code, par, table, out, scratch, n):
             out[i] = table[offset + k]
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _from_scores(code, par, table, z, out, n):
     """``out[:n]``: draws of a family that reads normal scores (lognormal, tabulated) at ``z[:n]``."""
     if code == TABULATED:
@@ -194,7 +193,7 @@ def _from_scores(code, par, table, z, out, n):
             out[i] = math.exp(mu + sigma * z[i])
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
     """Fill ``out[:n]`` with draws of one family from stream ``s``; ``scratch`` holds ``n`` doubles.
     ``scores_only``: fill it with the stream's standard normal scores instead (for the copula; a
@@ -216,7 +215,7 @@ def _draw_slot(code, par, table, s, out, scratch, n, scores_only):
         _from_uniforms(code, par, table, out, scratch, n)
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
     """Dirichlet shares as independent Gamma(alpha_k) draws, normalised. Their quantile functions
     are tabulated as logarithms: smooth in the normal score even where alpha < 1 makes the lower
@@ -246,7 +245,7 @@ def _draw_dirichlet(par, table, s, regs, first_reg, scratch, n):
             g[i] /= total[i]
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, scratch):
     """Correlate the parameters whose registers ``corr_regs`` hold independent standard normal
     scores: scores ``L @ scores`` (``chol``, lower triangular, zeros skipped), then each
@@ -279,7 +278,7 @@ def _copula(regs, n, corr_regs, chol, slot_code, slot_par, table, corr_slots, sc
 
 
 # -- the interpreter ---------------------------------------------------------------------------
-@njit(**INNER)
+@njit(**JIT)
 def _execute(prog, length, regs, n):
     for k in range(length):
         op, d, a, b, c = prog[k, 0], prog[k, 1], prog[k, 2], prog[k, 3], prog[k, 4]
@@ -332,7 +331,7 @@ def _execute(prog, length, regs, n):
 #          day_prog, day_len, builtin_reg, builtin_val, month_of_day, days_per_month, out_reg,
 #          out_is_mean, out_profile, day_factor, month_factor
 #   layout (histogram.HistogramLayout): offset, lo_key, length, floor, shift, total
-@njit(**INNER)
+@njit(**JIT)
 def _reduce(values, n, t, o, stats, extremes, hist, layout):
     """Add ``values[:n]`` to the histogram and sums of output ``o`` at time ``t``.
 
@@ -372,14 +371,14 @@ def _reduce(values, n, t, o, stats, extremes, hist, layout):
     extremes[o, t, 1] = vmax
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _fill(regs, reg, value, n):
     """``regs[reg, :n] = value``, as a loop (a slice assignment costs far more to compile)."""
     for i in range(n):
         regs[reg, i] = value
 
 
-@njit(**INNER)
+@njit(**JIT)
 def _evaluate_tile(regs, acc, n, prog, reduce, stats, extremes, hist, layout, store_first, store_daily,
                    store_monthly):
     """Run the program on the ``n`` samples held in ``regs`` (draws already written).

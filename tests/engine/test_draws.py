@@ -14,13 +14,6 @@ from simulate.engine import _kernel as kernel
 from simulate.engine import encoding
 from simulate.engine.encoding import quantile_table
 
-from tests.helpers import from_python
-
-PY_fill_uniform = from_python(kernel._fill_uniform)
-PY_draw_slot = from_python(kernel._draw_slot)
-PY_fill_ndtri = from_python(kernel._fill_ndtri)
-PY_ndtri = from_python(kernel._ndtri)
-PY_draw_dirichlet = from_python(kernel._draw_dirichlet)
 
 MASK = 2**64 - 1
 
@@ -62,7 +55,7 @@ def test_uniforms_follow_the_reference_generator(rng, n):
     state = random_state(rng)
     want, want_state = reference_uniforms(state, n)
     got = np.empty(n)
-    PY_fill_uniform(state, got, n)
+    kernel._fill_uniform(state, got, n)
     assert got.tobytes() == want.tobytes()
     assert [int(x) for x in state] == want_state
 
@@ -72,10 +65,10 @@ def test_largest_generator_output_stays_below_one():
     score is NaN (a NaN lognormal draw, an out-of-range table read). It maps just below 1."""
     state = state_whose_next_output_is(MASK)
     u = np.empty(1)
-    PY_fill_uniform(state.copy(), u, 1)
+    kernel._fill_uniform(state.copy(), u, 1)
     assert u[0] == np.nextafter(1.0, 0.0)
     x = np.empty(1)
-    PY_draw_slot(encoding.LOGNORMAL, np.array([0.0, 1.0, 0.0, 0.0]), np.zeros(1), state.copy(), x,
+    kernel._draw_slot(encoding.LOGNORMAL, np.array([0.0, 1.0, 0.0, 0.0]), np.zeros(1), state.copy(), x,
                       np.empty(1), 1, False)
     assert x[0] == pytest.approx(math.exp(stats.norm.ppf(1.0 - 2.0**-53)), rel=1e-8)
 
@@ -88,8 +81,8 @@ def test_row_normal_scores_equal_the_scalar_function():
     u = np.concatenate([edges, np.random.default_rng(1).random(100_000), np.geomspace(1e-16, 0.5, 1000)])
     u = np.concatenate([u, 1.0 - u])
     got = np.empty_like(u)
-    PY_fill_ndtri(u, got, len(u))
-    want = np.array([PY_ndtri(p) for p in u])
+    kernel._fill_ndtri(u, got, len(u))
+    want = np.array([kernel._ndtri(p) for p in u])
     assert got.tobytes() == want.tobytes()
 
 
@@ -158,7 +151,7 @@ def test_row_draws_equal_the_formulas_one_sample_at_a_time(rng, code, par, n):
     want = np.empty(n)
     scalar_draws(code, par, TABLE, u, want)
     got = np.full(n, np.nan)
-    PY_draw_slot(code, par, TABLE, state, got, np.full(n, np.nan), n, False)
+    kernel._draw_slot(code, par, TABLE, state, got, np.full(n, np.nan), n, False)
     assert got.tobytes() == want.tobytes()
     assert [int(x) for x in state] == after
 
@@ -173,6 +166,6 @@ def test_dirichlet_shares_take_uniforms_sample_by_sample(rng, count, n):
     want = np.empty((count, n))
     scalar_dirichlet(par, table, u, want)
     regs = np.full((count + 3, n), np.nan)
-    PY_draw_dirichlet(par, table, state, regs, 2, np.full((2 * count + 1) * n, np.nan), n)
+    kernel._draw_dirichlet(par, table, state, regs, 2, np.full((2 * count + 1) * n, np.nan), n)
     assert regs[2:2 + count].tobytes() == want.tobytes()
     assert [int(x) for x in state] == after

@@ -102,6 +102,35 @@ def write(kind: str, key: str, data: bytes = b"") -> None:
         pass
 
 
+def remembered_array(kind: str, key: str, dtype: str, size: int, compute):
+    """``compute()`` as a flat array of ``size`` items of ``dtype``, remembered under ``key``: read
+    back when a whole memo is there, else computed and stored.
+
+    Parameters
+    ----------
+    kind, key : str
+        As for :func:`read` and :func:`write`.
+    dtype : str
+        A fixed-endian numpy dtype such as ``"<f8"``.
+    size : int
+        The number of items; a memo of another length is recomputed.
+    compute : callable
+        Returns the array (any shape with ``size`` items).
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    import numpy as np
+
+    memo = read(kind, key)
+    if memo is not None and len(memo) == size * np.dtype(dtype).itemsize:
+        return np.frombuffer(memo, dtype=dtype).copy()
+    values = np.asarray(compute(), dtype=dtype).ravel()
+    write(kind, key, values.tobytes())
+    return values
+
+
 def _prune(folder: Path) -> None:
     entries = [p for p in folder.iterdir() if not p.name.startswith(".tmp-")]
     if len(entries) <= MAX_ENTRIES:

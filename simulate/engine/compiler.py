@@ -265,16 +265,16 @@ class _Compiler:
         self.month_known: dict[str, list] = {}        # sample-free month-rate name -> its value per month
         self.month_fills: dict = {}                   # folded sub-expression -> (register, value per month)
         self.names_of: dict = {}                      # sub-expression -> the names it reads
+        self.day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))   # built-in name -> value per day
 
     def build(self) -> Program:
         model = self.model
         params = list(model.parameters.values())
         self._parameter_slots(params)
-        # streams: (parameter, month) pairs, then one per set of shares, then one unused (it fed the
-        # rank scores of the Iman-Conover reordering this engine used before its Gaussian copula; kept
-        # so that every other stream keeps its number and uncorrelated draws their bits)
+        # streams: (parameter, month) pairs, then one per set of shares (the copula reads the
+        # correlated parameters' own streams)
         shares_stream = len(params) * len(self.months)
-        copula_stream = shares_stream + max(len(model.shares), 1)
+        n_streams = shares_stream + max(len(model.shares), 1)
         self._shares(shares_stream)
         day_builtins, month_builtins = self._builtins()
         derived = dict(model.derived)
@@ -297,25 +297,24 @@ class _Compiler:
         corr_chol = (cholesky_of(corr_names, model.correlations, path=model.path) if corr_names
                      else np.zeros((0, 0)))
         corr_regs = np.array([self.reg_by_month[n][0] for n in corr_names], dtype=np.int64)
-        slot_reg = np.array(self.slot_reg, dtype=np.int64)
+        corr_slots = np.array([self.slot_reg.index(r) for r in corr_regs], dtype=np.int64)
+        slot_scores = np.zeros(len(self.codes), dtype=np.bool_)
+        slot_scores[corr_slots] = True
         n_months = len(self.months)
         month_of_day = model.period.month_of_day
         draws = DrawProgram(
             slot_code=np.array(self.codes, dtype=np.int64),
             slot_par=np.array(self.pars, dtype=np.float64).reshape(len(self.codes), 4),
-            slot_reg=slot_reg,
+            slot_reg=np.array(self.slot_reg, dtype=np.int64),
             slot_stream=np.array(self.slot_stream, dtype=np.int64),
             table=np.array(self.table if self.table else [0.0], dtype=np.float64),
-            slot_scores=np.isin(slot_reg, corr_regs) & (np.array(self.codes, dtype=np.int64) != DIRICHLET),
-            corr_regs=corr_regs, corr_chol=corr_chol,
-            corr_slots=np.array([self.slot_reg.index(r) for r in corr_regs], dtype=np.int64),
+            slot_scores=slot_scores, corr_regs=corr_regs, corr_chol=corr_chol, corr_slots=corr_slots,
             n_regs=max(self.n_regs, 1), draw_regs=np.array(self.draw_regs, dtype=np.int64),
             scratch_size=TILE * max([1] + [2 * int(par[1]) + 1 for code, par in zip(self.codes, self.pars)
                                            if code == DIRICHLET]))
         month_prog, month_len = _pad([y + m for y, m in zip(programs[YEAR], programs[MONTH])])
         day_prog, day_len = _pad(programs[DAY])
-        day_values = dict(zip(BUILTIN_NAMES, builtin_values(model)))
-        month_values_ = self._month_rate_values()
+        day_values = self.day_values
         evaluation = EvalProgram(
             const_reg=np.array([r for _, r in self.const_list], dtype=np.int64),
             const_val=np.array([v for v, _ in self.const_list], dtype=np.float64),
@@ -326,7 +325,7 @@ class _Compiler:
                                  dtype=np.float64).reshape(len(day_builtins), model.period.n_days),
             month_builtin_reg=np.array([reg for _, reg in month_builtins]
                                        + [reg for reg, _ in self.month_fills.values()], dtype=np.int64),
-            month_builtin_val=np.array([month_values_[name] for name, _ in month_builtins]
+            month_builtin_val=np.array([self.month_known[name] for name, _ in month_builtins]
                                        + [values for _, values in self.month_fills.values()],
                                        dtype=np.float64).reshape(len(month_builtins) + len(self.month_fills), n_months),
             month_of_day=month_of_day,
@@ -337,7 +336,7 @@ class _Compiler:
             out_profile=np.array([o in splits or not daily[i] for i, o in enumerate(out_names)], dtype=np.bool_),
             out_daily=daily, day_factor=day_factor, month_factor=month_factor,
             **_period_cells(model, out_names))
-        return Program(draws, evaluation, n_streams=copula_stream + 1, draw_names=tuple(self.draw_names),
+        return Program(draws, evaluation, n_streams=n_streams, draw_names=tuple(self.draw_names),
                        draw_keys=tuple(self.draw_keys), year_len=tuple(len(p) for p in programs[YEAR]))
 
     def _days_per_month(self) -> np.ndarray:
@@ -438,7 +437,7 @@ class _Compiler:
         model, n_months = self.model, len(self.months)
         month_of_day = model.period.month_of_day
         days_per_month = self._days_per_month()
-        splits, synthetic = profile_splits(out_names, derived, dict(zip(BUILTIN_NAMES, builtin_values(model))))
+        splits, synthetic = profile_splits(out_names, derived, self.day_values)
         derived.update(synthetic)
         day_factor = np.ones((len(out_names), model.period.n_days))
         month_factor = np.ones((len(out_names), n_months))

@@ -21,7 +21,7 @@ FAMILY_CODES = {"fixed": FIXED, "uniform": UNIFORM, "triangular": TRIANGULAR, "p
                 "loguniform": TABULATED, "mixture": TABULATED}
 TABULATED_FAMILIES = tuple(name for name, code in FAMILY_CODES.items() if code == TABULATED)
 
-# Instructions: (opcode, destination, left, right) over registers.
+# Instructions: (opcode, destination, first, second, third operand) over registers.
 # muladd: x * y + w (two roundings, as written); clip: min(max(x, y), w). Both fuse what a model
 # writes as two operations into one pass over the registers, with the same bits.
 OPCODE_NAMES = ("add", "sub", "mul", "div", "pow", "neg", "min", "max", "exp", "log", "sqrt", "muladd", "clip")
@@ -144,12 +144,8 @@ def _cached_table(name: str, args: tuple, loc: float, scale: float) -> np.ndarra
     """
     key = user_cache.digest("quantile table", name, repr(args), repr(loc), repr(scale), QTABLE_KNOTS, QTABLE_Z,
                             user_cache.source_digest("engine/encoding.py"), user_cache.version_of("scipy"))
-    memo = user_cache.read(TABLE_MEMO, key)
-    if memo is not None and len(memo) == QTABLE_KNOTS * 8:
-        return np.frombuffer(memo, dtype="<f8").copy()
-    values = _tabulate(name, args, loc, scale)
-    user_cache.write(TABLE_MEMO, key, values.astype("<f8").tobytes())
-    return values
+    return user_cache.remembered_array(TABLE_MEMO, key, "<f8", QTABLE_KNOTS,
+                                       lambda: _tabulate(name, args, loc, scale))
 
 
 TABLE_MEMO = "quantile-tables"

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import operator
 
+from ..spec.expressions import evaluate
+
 _SCALAR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv,
            "pow": math.pow, "neg": operator.neg, "exp": math.exp, "log": math.log, "sqrt": math.sqrt,
            "min": lambda x, y: y if y < x else x, "max": lambda x, y: y if y > x else x}
@@ -21,22 +23,9 @@ _SCALAR = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div":
 
 def scalar_value(node, values: dict):
     """``node`` on the scalars ``values`` (name -> float), or None where it is not finite or not foldable."""
-    kind = node[0]
-    if kind == "num":
-        return float(node[1])
-    if kind == "name":
-        return values.get(node[1])
-    args = [scalar_value(child, values) for child in node[1:]]
-    if any(a is None for a in args) or (kind not in _SCALAR and kind != "addn"):
-        return None
     try:
-        if kind == "addn":
-            total = args[0]
-            for arg in args[1:]:
-                total = total + arg
-        else:
-            total = _SCALAR[kind](*args)
-    except (ArithmeticError, ValueError):   # x / 0, log(0), math.pow's domain errors: the kernel's job
+        total = evaluate(node, values, _SCALAR)
+    except (ArithmeticError, ValueError, KeyError):   # x / 0, log(0), pow's domain, a kind not listed
         return None
     return total if isinstance(total, float) and math.isfinite(total) else None
 

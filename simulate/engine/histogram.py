@@ -255,12 +255,9 @@ def _ranks(n: int, quantiles: tuple, level: float):
     this module's code and scipy's version): a warm run does not import scipy.special (0.3-0.5 s)."""
     key = user_cache.digest("order-statistic ranks", n, repr(quantiles), repr(level),
                             user_cache.source_digest("engine/histogram.py"), user_cache.version_of("scipy"))
-    memo = user_cache.read(RANKS_MEMO, key)
-    if memo is not None and len(memo) == 16 * len(quantiles):
-        low, high = np.frombuffer(memo, dtype="<i8").reshape(2, len(quantiles)).astype(np.int64)
-        return low, high
-    low, high = _binomial_ranks(n, quantiles, level)
-    user_cache.write(RANKS_MEMO, key, np.stack([low, high]).astype("<i8").tobytes())
+    ranks = user_cache.remembered_array(RANKS_MEMO, key, "<i8", 2 * len(quantiles),
+                                        lambda: np.stack(_binomial_ranks(n, quantiles, level)))
+    low, high = ranks.reshape(2, len(quantiles)).astype(np.int64)
     return low, high
 
 

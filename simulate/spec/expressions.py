@@ -233,22 +233,23 @@ def names_in(node) -> set[str]:
     return set().union(*(names_in(child) for child in children(node)))
 
 
-def evaluate(node, values: dict):
+def evaluate(node, values: dict, functions: dict = _NUMPY):
     """Evaluate a tree with numpy semantics on scalars or arrays (used for constant folding and the
-    numpy oracle; the kernel runs the compiled program instead)."""
+    numpy oracle; the kernel runs the compiled program instead). ``functions``: the operation of
+    each node kind (e.g. the C library's on Python floats, as :mod:`simulate.engine.folding` does)."""
     kind = node[0]
     if kind == "num":
         return node[1]
     if kind == "name":
         return values[node[1]]
-    args = [evaluate(child, values) for child in node[1:]]
+    args = [evaluate(child, values, functions) for child in node[1:]]
     with np.errstate(all="ignore"):
         if kind == "addn":
             total = args[0]
             for arg in args[1:]:
-                total = np.add(total, arg)
+                total = functions["add"](total, arg)
             return total
-        return _NUMPY[kind](*args)
+        return functions[kind](*args)
 
 
 def to_text(node) -> str:
